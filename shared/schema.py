@@ -1,0 +1,85 @@
+"""How every subgraph assembles its Strawberry federation schema.
+
+`SubgraphSchema` maps errors to the contract's codes on every path (see `shared.errors`);
+`build_schema` adds the request guard and the parser/validation caches and installs the field
+access rules (see `shared.authz`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.types import ExecutionContext
+
+from shared import router_signature
+from shared.authz import AccessRules, PolicyCheck, install_access_rules
+from shared.context import RequestContext
+from shared.errors import Forbidden, map_errors_in_place
+
+FEDERATION_VERSION = "2.7"
+
+
+class SubgraphSchema(strawberry.federation.Schema):
+    access_rules: AccessRules
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        map_errors_in_place(errors)
+
+
+def request_guard(router_secret: str | None) -> type[SchemaExtension]:
+    """An extension refusing operations not signed by the router, or sent with a bad token."""
+
+    class RequestGuard(SchemaExtension):
+        def on_operation(self) -> Iterator[None]:
+            execution = self.execution_context
+            context: RequestContext = execution.context
+            signed = (
+                router_secret is None
+                or context.router_verified
+                or router_signature.verify(
+                    router_secret,
+                    execution.query,
+                    execution.variables,
+                    execution.operation_extensions,
+                )
+            )
+            if not signed:
+                raise Forbidden("Requests must come through the router")
+            if context.auth_error is not None:
+                raise context.auth_error
+            yield
+
+    return RequestGuard
+
+
+def build_schema(
+    *,
+    query: type,
+    mutation: type | None = None,
+    subscription: type | None = None,
+    types: tuple[type, ...] = (),
+    policies: Mapping[str, PolicyCheck] | None = None,
+    router_secret: str | None,
+    scalar_overrides: dict[object, Any] | None = None,
+) -> SubgraphSchema:
+    schema = SubgraphSchema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        types=types,
+        federation_version=FEDERATION_VERSION,
+        scalar_overrides=scalar_overrides,
+        extensions=[
+            request_guard(router_secret),
+            ParserCache(maxsize=1024),
+            ValidationCache(maxsize=1024),
+        ],
+    )
+    schema.access_rules = install_access_rules(schema, policies or {})
+    return schema
