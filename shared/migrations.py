@@ -70,3 +70,17 @@ def run_env(metadata: MetaData) -> None:
         await engine.dispose()
 
     asyncio.run(run())
+
+
+def main() -> None:
+    """`python -m shared.migrations`: apply every service's migrations to DATABASE_URL."""
+    import os
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("DATABASE_URL is not set")
+    upgrade_all(url)
+
+
+if __name__ == "__main__":
+    main()

@@ -77,8 +77,9 @@ def build_schema(
         scalar_overrides=scalar_overrides,
         extensions=[
             request_guard(router_secret),
-            ParserCache(maxsize=1024),
-            ValidationCache(maxsize=1024),
+            # Factories: the LRU caches themselves live at module level, shared by requests.
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
         ],
     )
     schema.access_rules = install_access_rules(schema, policies or {})

@@ -1,0 +1,58 @@
+# Two commands do all set-up on a fresh machine (Python 3.11+, Node 20+, make):
+#   make dev   - install, migrate, seed, compose, run the whole system (Ctrl-C stops it)
+#   make test  - install, lint, type-check, schema drift check, tests with coverage
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export XDG_RUNTIME_DIR ?= $(CURDIR)/.data
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: dev test install lint typecheck schema schema-check pytest clean
+
+install: $(VENV)/.installed router/node_modules/.installed
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+router/node_modules/.installed: router/package.json router/package-lock.json
+	cd router && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+schema: install
+	$(PY) -m shared.schema_export
+	node router/compose.mjs
+
+schema-check: install
+	$(PY) -m shared.schema_export --check
+	node router/compose.mjs --check
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy shared subgraphs
+
+dev: install schema
+	@mkdir -p .data
+	$(PY) -m shared.devstack
+
+pytest: install
+	rm -f .coverage .coverage.*
+	$(VENV)/bin/coverage run -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/coverage combine --quiet
+	$(VENV)/bin/coverage report
+
+test: lint typecheck schema-check pytest
+
+clean:
+	rm -rf $(VENV) $(TOOLS) router/node_modules .mypy_cache .ruff_cache .pytest_cache .coverage*

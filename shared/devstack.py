@@ -1,0 +1,315 @@
+"""Runs the whole system on one machine: `make dev` and the end-to-end tests use this.
+
+Steps: embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset (data kept under
+`.data/`), development secrets (router HMAC secret, JWT signing key) created once, migrations,
+development seed accounts, an SMTP sink when SMTP_HOST is unset, the four subgraphs and the router
+on the contract's ports, readiness checks, then wait; Ctrl-C or SIGTERM stops everything it
+started. Every port and URL can be overridden from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from shared.config import REPO_ROOT
+from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+from shared.mailsink import MailSink
+from shared.migrations import SERVICES, upgrade_all
+from shared.tokens import ensure_dev_key
+
+DEFAULT_PORTS = {
+    "router": 4000,
+    "auth": 4001,
+    "payments": 4002,
+    "admin": 4003,
+    "profile": 4004,
+}
+PORT_ENV = {name: f"{name.upper()}_PORT" for name in DEFAULT_PORTS}
+ROUTER_DIR = REPO_ROOT / "router"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _die_with_parent() -> None:
+    """Child processes get SIGTERM if the orchestrator dies without cleaning up (Linux)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:  # pragma: no cover - not Linux
+        pass
+
+
+def _read_or_create(path: Path, make: str) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make)
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    health_url: str
+    log_path: Path | None
+
+
+@dataclass
+class DevStack:
+    app_env: str = "development"
+    data_dir: Path = REPO_ROOT / ".data"
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    database_url: str | None = None
+    redis_url: str | None = None
+    log_to_files: bool = False
+    seed: bool = True
+    processes: list[Process] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._pg = EmbeddedPostgres(self.data_dir / "pg")
+        self._redis = EmbeddedRedis(self.data_dir / "redis")
+        self._mail: MailSink | None = None
+        self._started_pg = False
+        self._started_redis = False
+
+    # -- preparation -------------------------------------------------------------------------
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def url(self, name: str, path: str = "/graphql") -> str:
+        return f"http://127.0.0.1:{self.ports[name]}{path}"
+
+    def prepare(self) -> None:
+        """Infrastructure, secrets, migrations and seed: everything before the processes."""
+        env = dict(self.base_env)
+        env.setdefault("XDG_RUNTIME_DIR", str(self.data_dir))
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir))
+        env["APP_ENV"] = self.app_env
+        database_url = self.database_url or env.get("DATABASE_URL")
+        if not database_url:
+            database_url = self._pg.start()
+            self._started_pg = True
+        redis_url = self.redis_url or env.get("REDIS_URL")
+        if not redis_url:
+            redis_url = self._redis.start()
+            self._started_redis = True
+        env["DATABASE_URL"] = database_url
+        env["REDIS_URL"] = redis_url
+
+        secrets_dir = self.data_dir / "secrets"
+        if not env.get("ROUTER_HMAC_SECRET"):
+            env["ROUTER_HMAC_SECRET"] = _read_or_create(
+                secrets_dir / "router_hmac_secret", secrets.token_urlsafe(32)
+            )
+        if not env.get("JWT_PRIVATE_KEY"):
+            env["JWT_PRIVATE_KEY"] = ensure_dev_key(secrets_dir / "jwt_signing_key.pem").read_text()
+        if not env.get("SMTP_HOST"):
+            self._mail = MailSink(self.mail_dir)
+            env["SMTP_HOST"] = "127.0.0.1"
+            env["SMTP_PORT"] = str(self._mail.start())
+
+        for name, port in self.ports.items():
+            env[PORT_ENV[name]] = str(port)
+        for service in SERVICES:
+            env.setdefault(f"{service.upper()}_SUBGRAPH_URL", self.url(service))
+        env["AUTH_JWKS_URL"] = self.url("auth", "/.well-known/jwks.json")
+        env.setdefault("LOG_JSON", "true")
+        self.env = env
+
+        upgrade_all(database_url)
+        if self.seed and self.app_env == "development":
+            self._seed(env)
+
+    def _seed(self, env: dict[str, str]) -> None:
+        from subgraphs.auth.seed import seed
+
+        password = env.get("DEV_SEED_PASSWORD") or _read_or_create(
+            self.data_dir / "secrets" / "dev_seed_password", secrets.token_urlsafe(12)
+        )
+        asyncio.run(seed(env["DATABASE_URL"], password, self.app_env))
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def _spawn(self, name: str, args: list[str], cwd: Path, health_url: str) -> None:
+        log: IO[bytes] | None = None
+        log_path = None
+        if self.log_to_files:
+            log_path = self.data_dir / "logs" / f"{name}.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = log_path.open("ab")
+        popen = subprocess.Popen(  # noqa: S603 - fixed commands
+            args,
+            cwd=cwd,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT if log else None,
+            preexec_fn=_die_with_parent,
+            start_new_session=True,
+        )
+        if log is not None:
+            log.close()
+        self.processes.append(Process(name, popen, health_url, log_path))
+
+    def start(self, timeout: float = 90.0) -> None:
+        for service in SERVICES:
+            port = self.ports[service]
+            self._spawn(
+                service,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    f"subgraphs.{service}.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                    "--ws",
+                    "websockets-sansio",
+                ],
+                REPO_ROOT,
+                f"http://127.0.0.1:{port}/readyz",
+            )
+        self._spawn(
+            "router",
+            [
+                shutil.which("node") or "node",
+                str(ROUTER_DIR / "node_modules" / ".bin" / "hive-gateway"),
+                "supergraph",
+                str(REPO_ROOT / "schema" / "supergraph.graphql"),
+                "--port",
+                str(self.ports["router"]),
+            ],
+            ROUTER_DIR,
+            f"http://127.0.0.1:{self.ports['router']}/readiness",
+        )
+        self.wait_healthy(timeout)
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self.processes)
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for process in list(pending):
+                    if process.popen.poll() is not None:
+                        raise RuntimeError(f"{process.name} exited: {self.log_tail(process)}")
+                    try:
+                        if client.get(process.health_url).status_code == 200:
+                            pending.remove(process)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    names = ", ".join(p.name for p in pending)
+                    raise RuntimeError(f"not healthy in {timeout:.0f}s: {names}")
+                if pending:
+                    time.sleep(0.1)
+
+    def log_tail(self, process: Process, lines: int = 30) -> str:
+        if process.log_path is None or not process.log_path.exists():
+            return "(see the output above)"
+        return "\n".join(process.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.popen.poll() is None:
+                process.popen.terminate()
+        for process in reversed(self.processes):
+            try:
+                process.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.popen.kill()
+                process.popen.wait()
+        self.processes.clear()
+        if self._mail is not None:
+            self._mail.stop()
+            self._mail = None
+        if self._started_redis:
+            self._redis.stop()
+        if self._started_pg:
+            self._pg.stop()
+
+
+def _ports_from_env() -> dict[str, int]:
+    return {
+        name: int(os.environ.get(PORT_ENV[name], default))
+        for name, default in DEFAULT_PORTS.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the whole payments BFF locally.")
+    parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / ".data")
+    args = parser.parse_args()
+    app_env = os.environ.get("APP_ENV", "development")
+    if app_env == "production":
+        sys.exit("make dev is for development; deploy production with real infrastructure")
+    stack = DevStack(app_env=app_env, data_dir=args.data_dir, ports=_ports_from_env())
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    started = time.monotonic()
+    try:
+        stack.prepare()
+        stack.start()
+        print(
+            f"\nPayments BFF is up in {time.monotonic() - started:.1f}s ({app_env}):\n"
+            f"  router (GraphQL, GraphiQL, WebSocket)  {stack.url('router')}\n"
+            + "".join(f"  {s:<38} {stack.url(s)}\n" for s in SERVICES)
+            + f"  JWKS                                   "
+            f"{stack.url('auth', '/.well-known/jwks.json')}\n"
+            f"  mail sink (reset/verification mails)   {stack.mail_dir}\n"
+            "  seeded: admin@example.com, vendor@example.com, customer@example.com "
+            "(password: DEV_SEED_PASSWORD or .data/secrets/dev_seed_password)\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        while not stopping.is_set():
+            for process in stack.processes:
+                if process.popen.poll() is not None:
+                    print(
+                        f"{process.name} exited ({process.popen.returncode}); stopping",
+                        file=sys.stderr,
+                    )
+                    stopping.set()
+            stopping.wait(0.5)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

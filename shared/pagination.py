@@ -1,0 +1,158 @@
+"""Relay connections with keyset pagination, shared by every subgraph that lists things.
+
+A list is ordered by `(created_at DESC, id DESC)`; a cursor is the opaque, URL-safe base64 of one
+row's position in that order, so a page never skips or repeats rows when rows are inserted
+between requests. `first` must be 1..100 (BAD_USER_INPUT, field `first`); a cursor that does not
+decode is BAD_USER_INPUT, field `after`. `totalCount` counts every row the filter matches (not just
+the rest of the list) and is queried only when selected.
+
+Usage in a subgraph (the generic types are named after the node: `PaymentConnection`,
+`PaymentEdge`):
+
+    page = PageRequest.from_args(first=first, after=after)
+    rows = await repo.list(..., after=page.after, limit=page.fetch_size)
+    return build_connection(rows, page, node=to_type, key=lambda r: (r.created_at, r.id),
+                            total_count=lambda: repo.count(...))
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import ColumnElement, tuple_
+
+from shared.errors import BadUserInput
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+_CURSOR_PREFIX = "k1:"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@strawberry.federation.type(shareable=True, description="Relay page information.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One element of a connection and the cursor that points at it.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, Relay style.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many elements the whole list (all pages) has.")
+    async def total_count(self) -> int:
+        return await self._count()
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """A row's position in `(created_at DESC, id DESC)` order."""
+
+    created_at: datetime
+    id: uuid.UUID
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    """Opaque to clients: base64url of `k1:<microseconds since the epoch, UTC>:<uuid hex>`."""
+    if created_at.tzinfo is None:
+        raise ValueError("cursor timestamps must be timezone-aware")
+    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
+    raw = f"{_CURSOR_PREFIX}{micros}:{row_id.hex}"
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, *, field: str = "after") -> Keyset:
+    invalid = BadUserInput("Invalid cursor", field=field)
+    if not cursor or len(cursor) > 200:
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith(_CURSOR_PREFIX):
+            raise invalid
+        stamp, _, ident = raw[len(_CURSOR_PREFIX) :].partition(":")
+        if not stamp.lstrip("-").isdigit() or len(ident) != 32:
+            raise invalid
+        created_at = _EPOCH + timedelta(microseconds=int(stamp))
+        row_id = uuid.UUID(hex=ident)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
+        raise invalid from exc
+    return Keyset(created_at, row_id)
+
+
+def validate_first(first: int, *, field: str = "first") -> int:
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise BadUserInput(f"`first` must be between 1 and {MAX_PAGE_SIZE}", field=field)
+    return first
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    first: int
+    after: Keyset | None
+
+    @classmethod
+    def from_args(
+        cls, *, first: int | None, after: str | None, default: int = DEFAULT_PAGE_SIZE
+    ) -> PageRequest:
+        """From a field's `first: Int = 20, after: String` (an explicit null `first` = default)."""
+        return cls(
+            first=validate_first(default if first is None else first),
+            after=decode_cursor(after) if after is not None else None,
+        )
+
+    @property
+    def fetch_size(self) -> int:
+        """Rows to fetch: one more than the page, to know whether another page follows."""
+        return self.first + 1
+
+
+def keyset_before(
+    created_at: ColumnElement[Any], row_id: ColumnElement[Any], after: Keyset | None
+) -> ColumnElement[bool] | None:
+    """The SQL condition selecting rows after the cursor in `(created_at DESC, id DESC)` order."""
+    if after is None:
+        return None
+    return tuple_(created_at, row_id) < tuple_(after.created_at, after.id)
+
+
+def build_connection(
+    rows: Sequence[R],
+    page: PageRequest,
+    *,
+    node: Callable[[R], T],
+    key: Callable[[R], tuple[datetime, uuid.UUID]],
+    total_count: Callable[[], Awaitable[int]],
+) -> Connection[T]:
+    """A connection from up to `page.fetch_size` rows fetched in keyset order."""
+    visible = rows[: page.first]
+    edges = [Edge(cursor=encode_cursor(*key(row)), node=node(row)) for row in visible]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > page.first,
+            has_previous_page=page.after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        _count=total_count,
+    )

@@ -1,0 +1,81 @@
+"""Test infrastructure: real embedded PostgreSQL and Redis (or TEST_DATABASE_URL / TEST_REDIS_URL),
+migrated once per session; each database test runs inside a SAVEPOINT that is rolled back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+
+from shared.db import async_url
+from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+from shared.migrations import upgrade_all
+from shared.redis import create_redis
+
+
+@dataclass(frozen=True)
+class Infra:
+    database_url: str
+    redis_url: str
+    data_dir: Path
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    # A short path: unix socket paths are limited to 107 bytes.
+    data_dir = Path(tempfile.mkdtemp(prefix="bfft-"))
+    pg = EmbeddedPostgres(data_dir / "pg")
+    rd = EmbeddedRedis(data_dir / "redis")
+    database_url = os.environ.get("TEST_DATABASE_URL") or pg.start()
+    redis_url = os.environ.get("TEST_REDIS_URL") or rd.start()
+    try:
+        upgrade_all(database_url)
+        yield Infra(database_url=database_url, redis_url=redis_url, data_dir=data_dir)
+    finally:
+        rd.stop()
+        pg.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+async def db_session(infra: Infra) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are savepoints inside one transaction rolled back after the test."""
+    engine = create_async_engine(async_url(infra.database_url), poolclass=NullPool)
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+    await engine.dispose()
+
+
+@pytest.fixture
+async def redis(infra: Infra) -> AsyncIterator[Redis]:
+    client = create_redis(infra.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def unique_email() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}@example.com"

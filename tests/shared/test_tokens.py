@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+
+from shared.errors import Unauthenticated
+from shared.tokens import SigningKeys, TokenVerifier, generate_private_key_pem, split_pems
+
+ISSUER = "payments-bff-auth"
+AUDIENCE = "payments-bff"
+
+
+@pytest.fixture(scope="module")
+def keys() -> SigningKeys:
+    return SigningKeys(generate_private_key_pem())
+
+
+def verifier_for(*key_sets: SigningKeys) -> TokenVerifier:
+    async def fetch() -> dict[str, object]:
+        return {"keys": [k for ks in key_sets for k in ks.jwks["keys"]]}
+
+    return TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=fetch, min_refetch_seconds=0)
+
+
+def issue(keys: SigningKeys, **overrides: object) -> str:
+    args: dict[str, object] = {
+        "user_id": "8d0f6f52-2f0c-4b3e-9a55-0c1f3d3f9b10",
+        "email": "a@example.com",
+        "role": "CUSTOMER",
+        "scopes": ["payments:read"],
+        "issuer": ISSUER,
+        "audience": AUDIENCE,
+        "ttl_seconds": 900,
+        "session_id": "fam-1",
+    }
+    args.update(overrides)
+    token, _ = keys.issue(**args)  # type: ignore[arg-type]
+    return token
+
+
+def b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+async def test_round_trip(keys: SigningKeys) -> None:
+    claims = await verifier_for(keys).verify(issue(keys))
+    assert claims.sub == "8d0f6f52-2f0c-4b3e-9a55-0c1f3d3f9b10"
+    assert claims.role == "CUSTOMER"
+    assert claims.scopes == frozenset({"payments:read"})
+    assert claims.sid == "fam-1"
+    assert claims.exp - claims.iat == 900
+
+
+async def test_jwks_publishes_kid_and_previous_keys(keys: SigningKeys) -> None:
+    old = SigningKeys(generate_private_key_pem())
+    from cryptography.hazmat.primitives import serialization
+
+    old_pub = old._private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    rotated = SigningKeys(generate_private_key_pem(), [old_pub])
+    kids = [k["kid"] for k in rotated.jwks["keys"]]
+    assert kids == [rotated.kid, old.kid]
+    # A token signed by the previous key still verifies during the rotation.
+    claims = await verifier_for(rotated).verify(issue(old))
+    assert claims.email == "a@example.com"
+    assert jwt.get_unverified_header(issue(rotated))["kid"] == rotated.kid
+
+
+async def test_expired_token_refused(keys: SigningKeys) -> None:
+    token = issue(keys, now=int(time.time()) - 3600, ttl_seconds=60)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier_for(keys).verify(token)
+
+
+async def test_alg_none_refused(keys: SigningKeys) -> None:
+    real = jwt.decode(issue(keys), options={"verify_signature": False})
+    forged = f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': keys.kid})}.{b64(real)}."
+    with pytest.raises(Unauthenticated):
+        await verifier_for(keys).verify(forged)
+
+
+async def test_hs256_with_public_key_refused(keys: SigningKeys) -> None:
+    payload = jwt.decode(issue(keys), options={"verify_signature": False})
+    forged = jwt.encode(payload, "n" * 32, algorithm="HS256", headers={"kid": keys.kid})
+    with pytest.raises(Unauthenticated):
+        await verifier_for(keys).verify(forged)
+
+
+async def test_other_key_refused(keys: SigningKeys) -> None:
+    stranger = SigningKeys(generate_private_key_pem())
+    # The stranger's key is not in the JWKS: unknown kid.
+    with pytest.raises(Unauthenticated):
+        await verifier_for(keys).verify(issue(stranger))
+    # Same kid claimed, other key: bad signature.
+    payload = jwt.decode(issue(keys), options={"verify_signature": False})
+    forged = jwt.encode(payload, stranger._private, algorithm="RS256", headers={"kid": keys.kid})
+    with pytest.raises(Unauthenticated):
+        await verifier_for(keys).verify(forged)
+
+
+async def test_tampered_claims_refused(keys: SigningKeys) -> None:
+    header, payload, signature = issue(keys).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["role"] = "ADMIN"
+    with pytest.raises(Unauthenticated):
+        await verifier_for(keys).verify(f"{header}.{b64(claims)}.{signature}")
+
+
+@pytest.mark.parametrize(("field", "value"), [("issuer", "evil"), ("audience", "other-app")])
+async def test_wrong_issuer_or_audience_refused(keys: SigningKeys, field: str, value: str) -> None:
+    with pytest.raises(Unauthenticated):
+        await verifier_for(keys).verify(issue(keys, **{field: value}))
+
+
+async def test_garbage_refused(keys: SigningKeys) -> None:
+    with pytest.raises(Unauthenticated):
+        await verifier_for(keys).verify("not-a-token")
+
+
+async def test_unknown_kid_refetches_once_then_caches(keys: SigningKeys) -> None:
+    calls = 0
+
+    async def fetch() -> dict[str, object]:
+        nonlocal calls
+        calls += 1
+        return keys.jwks
+
+    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=fetch)
+    for _ in range(3):
+        await verifier.verify(issue(keys))
+    assert calls == 1
+
+
+async def test_unreachable_jwks_is_unauthenticated(keys: SigningKeys) -> None:
+    async def fetch() -> dict[str, object]:
+        raise ValueError("connection refused")
+
+    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, fetch_jwks=fetch)
+    with pytest.raises(Unauthenticated, match="unavailable"):
+        await verifier.verify(issue(keys))
+
+
+def test_split_pems() -> None:
+    text = "-----BEGIN A-----\nx\n-----END A-----\n\n-----BEGIN B-----\ny\n-----END B-----\n"
+    assert len(split_pems(text)) == 2
