@@ -209,7 +209,9 @@ def create_subgraph_app(
 
     graphql: SubgraphRouter[ContextT] = SubgraphRouter(
         schema,
-        context_getter=get_context,
+        # A FastAPI dependency with clean-up (async generator): Strawberry resolves it through
+        # Depends, which supports that; its annotation only names plain callables.
+        context_getter=get_context,  # type: ignore[arg-type]
         graphql_ide="graphiql" if not settings.is_production else None,
         multipart_uploads_enabled=True,
     )

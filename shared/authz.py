@@ -54,7 +54,7 @@ def rule_from_directives(directives: list[object]) -> AccessRule:
     return AccessRule(authenticated or bool(scopes) or bool(policies), scopes, policies)
 
 
-def _principal(info: GraphQLResolveInfo) -> Principal:
+def _principal(info: GraphQLResolveInfo[RequestContext]) -> Principal:
     context: RequestContext = info.context
     return context.require_principal()
 
@@ -102,7 +102,11 @@ class AccessRules:
         return False
 
     def check(
-        self, rule: AccessRule, root: Any, info: GraphQLResolveInfo, args: dict[str, Any]
+        self,
+        rule: AccessRule,
+        root: Any,
+        info: GraphQLResolveInfo[RequestContext],
+        args: dict[str, Any],
     ) -> Awaitable[None] | None:
         """Raise when the caller may not resolve the field; an awaitable when a policy decides."""
         principal = _principal(info)
@@ -119,7 +123,7 @@ class AccessRules:
     def _wrap(self, resolve: Callable[..., Any], rule: AccessRule) -> Callable[..., Any]:
         check = self.check
 
-        def guarded(root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        def guarded(root: Any, info: GraphQLResolveInfo[RequestContext], **args: Any) -> Any:
             pending = check(rule, root, info, args)
             if pending is None:
                 return resolve(root, info, **args)

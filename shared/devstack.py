@@ -43,6 +43,7 @@ DEFAULT_PORTS = {
 }
 PORT_ENV = {name: f"{name.upper()}_PORT" for name in DEFAULT_PORTS}
 ROUTER_DIR = REPO_ROOT / "router"
+GATEWAY_LOG_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error"}
 
 
 def free_port() -> int:
@@ -157,7 +158,14 @@ class DevStack:
 
     # -- processes ---------------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: list[str], cwd: Path, health_url: str) -> None:
+    def _spawn(
+        self,
+        name: str,
+        args: list[str],
+        cwd: Path,
+        health_url: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         log: IO[bytes] | None = None
         log_path = None
         if self.log_to_files:
@@ -167,7 +175,7 @@ class DevStack:
         popen = subprocess.Popen(  # noqa: S603 - fixed commands
             args,
             cwd=cwd,
-            env=self.env,
+            env=env or self.env,
             stdout=log,
             stderr=subprocess.STDOUT if log else None,
             preexec_fn=_die_with_parent,
@@ -201,6 +209,9 @@ class DevStack:
                 REPO_ROOT,
                 f"http://127.0.0.1:{port}/readyz",
             )
+        # The gateway reads LOG_LEVEL too, with its own names, and refuses to start on others.
+        level = self.env.get("LOG_LEVEL", "INFO").upper()
+        router_env = {**self.env, "LOG_LEVEL": GATEWAY_LOG_LEVELS.get(level, "info")}
         self._spawn(
             "router",
             [
@@ -213,6 +224,7 @@ class DevStack:
             ],
             ROUTER_DIR,
             f"http://127.0.0.1:{self.ports['router']}/readiness",
+            env=router_env,
         )
         self.wait_healthy(timeout)
 

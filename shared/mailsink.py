@@ -11,6 +11,7 @@ import argparse
 import email
 import email.policy
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -37,6 +38,12 @@ class MailSink:
     def __init__(self, directory: Path, host: str = "127.0.0.1", port: int = 0) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
+        if port == 0:
+            # aiosmtpd's Controller connects to the port it was given to check it is up, so it
+            # needs a real one: take a free port from the kernel.
+            with socket.socket() as probe:
+                probe.bind((host, 0))
+                port = probe.getsockname()[1]
         self.controller = Controller(_StoreHandler(directory), hostname=host, port=port)
 
     def start(self) -> int:

@@ -24,6 +24,7 @@ SERVICES = ("auth", "payments", "admin", "profile")
 
 def alembic_config(service: str, database_url: str) -> Config:
     config = Config()
+    config.set_main_option("path_separator", "os")
     config.set_main_option("script_location", str(REPO_ROOT / "subgraphs" / service / "migrations"))
     config.set_main_option(
         "version_locations",

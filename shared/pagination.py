@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy.orm import QueryableAttribute
 
 from shared.errors import BadUserInput
 
@@ -53,15 +54,19 @@ class Edge(Generic[T]):
     node: T
 
 
+async def _total_count(root: Connection[Any]) -> int:
+    return await root._count()
+
+
 @strawberry.type(description="A page of a list, Relay style.")
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+    total_count: int = strawberry.field(
+        resolver=_total_count,
+        description="How many elements the whole list (all pages) has; queried when selected.",
+    )
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="How many elements the whole list (all pages) has.")
-    async def total_count(self) -> int:
-        return await self._count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +131,11 @@ class PageRequest:
         return self.first + 1
 
 
+Column = ColumnElement[Any] | QueryableAttribute[Any]
+
+
 def keyset_before(
-    created_at: ColumnElement[Any], row_id: ColumnElement[Any], after: Keyset | None
+    created_at: Column, row_id: Column, after: Keyset | None
 ) -> ColumnElement[bool] | None:
     """The SQL condition selecting rows after the cursor in `(created_at DESC, id DESC)` order."""
     if after is None:

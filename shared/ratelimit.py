@@ -99,7 +99,7 @@ class RateLimiter:
         args: list[str | int] = [member]
         for limit, _subject in checks:
             args.extend((limit.limit, limit.window_seconds * 1000))
-        refused, retry_ms = await self.redis.eval(_HIT_SCRIPT, len(keys), *keys, *args)  # type: ignore[misc]
+        refused, retry_ms = await self.redis.eval(_HIT_SCRIPT, len(keys), *keys, *args)
         if int(refused):
             raise RateLimited(math.ceil(int(retry_ms) / 1000))
         return Attempt(keys=keys, member=member)

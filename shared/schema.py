@@ -8,7 +8,7 @@ access rules (see `shared.authz`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 from graphql import GraphQLError
@@ -20,7 +20,7 @@ from shared.authz import AccessRules, PolicyCheck, install_access_rules
 from shared.context import RequestContext
 from shared.errors import Forbidden, map_errors_in_place
 
-FEDERATION_VERSION = "2.7"
+FEDERATION_VERSION: Final = "2.7"
 
 
 class SubgraphSchema(strawberry.federation.Schema):

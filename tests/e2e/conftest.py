@@ -19,6 +19,7 @@ from tests.conftest import Infra
 
 SEED_PASSWORD = "Seed-Password-For-Tests-1"
 ROUTER_SECRET = "e2e-router-secret"
+RATE_LIMIT_PER_IP = "10000"  # every e2e call comes from 127.0.0.1
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +36,7 @@ def stack(infra: Infra) -> Iterator[DevStack]:
             **os.environ,
             "ROUTER_HMAC_SECRET": ROUTER_SECRET,
             "LOG_LEVEL": "WARNING",
+            "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
         },
     )
     try:

@@ -1,0 +1,1 @@
+"""The four federated subgraphs: auth, payments, admin, profile."""

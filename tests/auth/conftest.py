@@ -1,0 +1,108 @@
+"""Fixtures of the auth tests: a signing key, a mail sink, the in-process auth app."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from shared.config import AuthSettings
+from shared.db import async_url
+from shared.mailsink import MailSink
+from shared.tokens import generate_private_key_pem
+from tests.auth.support import AuthHarness, auth_settings, running_harness
+from tests.conftest import Infra
+
+
+@pytest.fixture(scope="session")
+def private_pem() -> bytes:
+    return generate_private_key_pem()
+
+
+@pytest.fixture(scope="session")
+def mail_sink(infra: Infra) -> Iterator[tuple[Path, int]]:
+    directory = infra.data_dir / "auth-mail"
+    # An explicit free port: aiosmtpd's Controller cannot start on port 0 (it probes the port).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = int(probe.getsockname()[1])
+    sink = MailSink(directory, port=free_port)
+    port = sink.start()
+    try:
+        yield directory, port
+    finally:
+        sink.stop()
+
+
+@pytest.fixture(scope="session")
+def make_settings(
+    infra: Infra, private_pem: bytes, mail_sink: tuple[Path, int]
+) -> Callable[..., AuthSettings]:
+    def make(**overrides: Any) -> AuthSettings:
+        overrides.setdefault("smtp_port", mail_sink[1])
+        return auth_settings(
+            database_url=infra.database_url,
+            redis_url=infra.redis_url,
+            private_pem=private_pem,
+            **overrides,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_harness(
+    make_settings: Callable[..., AuthSettings], mail_sink: tuple[Path, int]
+) -> Callable[..., AbstractAsyncContextManager[AuthHarness]]:
+    """An auth app with its own settings (for limits, lockout...), used as a context manager."""
+
+    def make(**overrides: Any) -> AbstractAsyncContextManager[AuthHarness]:
+        return running_harness(make_settings(**overrides), mail_sink[0])
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def auth(
+    make_harness: Callable[..., AbstractAsyncContextManager[AuthHarness]],
+) -> AsyncIterator[AuthHarness]:
+    """The auth app most tests share (generous rate limits; every test uses fresh e-mails)."""
+    async with make_harness() as harness:
+        yield harness
+
+
+@pytest.fixture(scope="session")
+async def committed_engine(infra: Infra) -> AsyncIterator[AsyncEngine]:
+    """For setting up state the app must see (committed, unlike `db_session`)."""
+    engine = create_async_engine(async_url(infra.database_url), poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def scratch_database(infra: Infra) -> AsyncIterator[str]:
+    """A database of its own, so seeding for real leaves the shared one alone."""
+    name = f"seed_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(
+        async_url(infra.database_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()

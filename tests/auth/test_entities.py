@@ -1,0 +1,99 @@
+"""The `User` entity: `_entities` through the per-request loader (one statement for N ids)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.app import Resources
+from tests.auth.support import ENTITIES, AuthHarness
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # The app's mail sender shares the engine and may poll meanwhile: not this request's SQL.
+        if "outbound_emails" not in statement:
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def _engine(auth: AuthHarness) -> AsyncEngine:
+    resources: Resources = auth.app.state.resources
+    return resources.engine
+
+
+async def test_entities_resolve_users(auth: AuthHarness, unique_email: str) -> None:
+    payload = await auth.register(unique_email, name="Entity Person", role="VENDOR")
+    user_id = payload["user"]["id"]
+    data = await auth.ok(
+        ENTITIES,
+        {
+            "r": [
+                {"__typename": "User", "id": user_id},
+                {"__typename": "User", "id": str(uuid.uuid4())},
+                {"__typename": "User", "id": "not-a-uuid"},
+            ]
+        },
+    )
+    assert data["_entities"] == [
+        {
+            "id": user_id,
+            "email": unique_email,
+            "name": "Entity Person",
+            "role": "VENDOR",
+            "emailVerified": False,
+        },
+        None,
+        None,
+    ]
+
+
+async def test_entities_skip_deleted_users(
+    auth: AuthHarness, unique_email: str, committed_engine: AsyncEngine
+) -> None:
+    payload = await auth.register(unique_email)
+    async with committed_engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE auth.users SET deleted_at = now() WHERE email = :e"), {"e": unique_email}
+        )
+    data = await auth.ok(ENTITIES, {"r": [{"__typename": "User", "id": payload["user"]["id"]}]})
+    assert data["_entities"] == [None]
+
+
+async def test_entities_batch_into_one_statement(auth: AuthHarness, unique_email: str) -> None:
+    ids = []
+    for n in range(20):
+        ids.append((await auth.register(f"{n}-{unique_email}"))["user"]["id"])
+    one = {"r": [{"__typename": "User", "id": ids[0]}]}
+    twenty = {"r": [{"__typename": "User", "id": user_id} for user_id in ids]}
+    await auth.ok(ENTITIES, one)  # warm the connection pool
+    with count_statements(_engine(auth)) as single:
+        await auth.ok(ENTITIES, one)
+    with count_statements(_engine(auth)) as batch:
+        data = await auth.ok(ENTITIES, twenty)
+    assert [e["id"] for e in data["_entities"]] == ids
+    assert len(batch) == len(single) == 1
+    assert sum("auth.users" in s for s in batch) == 1
+
+
+async def test_me_returns_the_caller(auth: AuthHarness, unique_email: str) -> None:
+    payload = await auth.register(unique_email, name="Me Myself")
+    data = await auth.ok(
+        "{ me { id email name role emailVerified createdAt } }", token=payload["accessToken"]
+    )
+    assert data["me"]["id"] == payload["user"]["id"]
+    assert data["me"]["name"] == "Me Myself"
+    assert data["me"]["createdAt"].endswith("+00:00")
