@@ -57,7 +57,7 @@ export function compose(schemaDir) {
   const missing = SUBGRAPHS.filter((s) => !existsSync(resolve(schemaDir, s.file)));
   if (missing.length) {
     return {
-      errors: missing.map((s) => `missing subgraph SDL ${relative(process.cwd(), resolve(schemaDir, s.file))}`),
+      missing: missing.map((s) => relative(process.cwd(), resolve(schemaDir, s.file)) || s.file),
     };
   }
   const services = [];
@@ -88,7 +88,10 @@ export function compose(schemaDir) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const { sdl, errors } = compose(opts.schemaDir);
+  const { sdl, errors, missing } = compose(opts.schemaDir);
+  if (missing) {
+    fail(`cannot compose: missing subgraph SDL file${missing.length === 1 ? '' : 's'}: ${missing.join(', ')}`);
+  }
   if (errors) {
     fail(`the subgraphs do not compose (${errors.length} error${errors.length === 1 ? '' : 's'}):\n  - ${errors.join('\n  - ')}`);
   }

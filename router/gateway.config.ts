@@ -1,0 +1,159 @@
+// Hive Gateway 2.15.1 configuration for the payments BFF router. Everything comes from the
+// environment (see src/settings.ts and docs/router.md). Start it from the repo root with
+//
+//   node router/node_modules/.bin/hive-gateway supergraph -c router/gateway.config.ts
+//
+// or from router/ with `node node_modules/.bin/hive-gateway supergraph` (the config is found in
+// the current directory). A supergraph path argument and --port/--host (or the PORT/HOST
+// variables, which the CLI reads itself) take precedence over SUPERGRAPH_PATH/ROUTER_PORT/
+// ROUTER_HOST.
+import { useGenericAuth } from '@envelop/generic-auth';
+import { defineConfig, Logger } from '@graphql-hive/gateway';
+import { createVerifier, JwksCache } from './src/jwt.ts';
+import { loadSettings, SettingsError, SUBGRAPH_NAMES } from './src/settings.ts';
+import {
+  maskError,
+  scopesOf,
+  useAccessTokens,
+  useRequestIds,
+  useUpstreamValues,
+  useValidationErrorCode,
+  validateUser,
+} from './src/plugins.ts';
+
+let settings: ReturnType<typeof loadSettings>;
+try {
+  settings = loadSettings();
+} catch (e) {
+  if (e instanceof SettingsError) {
+    process.stderr.write(`router: configuration error: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
+for (const name of ['PORT', 'HOST'] as const) {
+  if (process.env[name]) {
+    process.stderr.write(
+      `router: warning: ${name}=${process.env[name]} is set; the hive-gateway CLI gives it precedence over ROUTER_${name}\n`,
+    );
+  }
+}
+
+// Subgraph requests: the URL override (if any) per subgraph; subscriptions go over WebSocket
+// (graphql-transport-ws) to the same URL with the ws:// scheme. The WebSocket connectionParams
+// are interpolated from the operation's context, so each user (and each operation) gets its own
+// upstream connection: @graphql-mesh/transport-ws 2.1.0 keys its connections by the
+// interpolated connectionParams (dist/index.js `hash`), and a connection's connection_init
+// is sent once.
+const wsOptions = {
+  connectionParams: {
+    Authorization: '{context.upstream.authorization}',
+    'x-request-id': '{context.upstream.requestId}',
+    'x-router-signature': '{context.upstream.routerCredential}',
+  },
+};
+
+const transportEntries: Record<string, any> = {
+  '*.http': {
+    options: {
+      subscriptions: {
+        kind: 'ws',
+        // Headers of the upstream WebSocket upgrade request (the subgraph's request-id
+        // middleware reads x-request-id there).
+        headers: [
+          ['x-request-id', '{context.upstream.requestId}'],
+          ['x-forwarded-for', '{context.upstream.forwardedFor}'],
+        ],
+        options: wsOptions,
+      },
+    },
+  },
+};
+for (const name of SUBGRAPH_NAMES) {
+  const url = settings.subgraphUrls[name];
+  if (url) transportEntries[name] = { location: url };
+}
+
+// Honours LOG_LEVEL and LOG_JSON like the gateway's own logger.
+const log = new Logger();
+
+const jwks = new JwksCache({ url: settings.jwksUrl, log: log.child('[router] ') });
+const verify = createVerifier({
+  jwks,
+  issuer: settings.jwtIssuer,
+  audience: settings.jwtAudience,
+  clockToleranceSeconds: settings.jwtClockToleranceSeconds,
+  log: log.child('[router] '),
+});
+
+export const gatewayConfig = defineConfig({
+  supergraph: settings.supergraphPath,
+  port: settings.port,
+  host: settings.host,
+  transportEntries,
+
+  // HMAC upstream signature (@graphql-mesh/hmac-upstream-signature 2.1.0): every subgraph
+  // request, HTTP and WebSocket subscribe, carries extensions["hmac-signature"].
+  hmacSignature: { secret: settings.hmacSecret },
+
+  // Headers for every subgraph HTTP request, and (WebSocket) in the subscribe payload's
+  // extensions.headers. Values come from the context (useUpstreamValues), which covers
+  // entity fetches made for a subscription as well.
+  propagateHeaders: {
+    fromClientToSubgraphs({ context }) {
+      const u = (context as any)?.upstream;
+      return {
+        authorization: u?.authorization,
+        'x-request-id': u?.requestId,
+        'x-forwarded-for': u?.forwardedFor,
+      };
+    },
+  },
+  requestId: false, // replaced by useRequestIds (validates client ids, covers WebSocket)
+
+  // Subgraph errors keep their extensions.code; their serviceName is added, no default code.
+  subgraphErrors: { errorCode: false as unknown as string, subgraphNameProp: 'serviceName' },
+  maskedErrors: {
+    maskError: (error: unknown, message: string) => maskError(error, message, log.child('[router] ')),
+    isDev: false,
+  },
+
+  maxDepth: settings.maxDepth,
+  maxTokens: settings.maxTokens,
+  blockFieldSuggestions: settings.isProduction,
+  disableIntrospection: settings.isProduction,
+  graphiql: !settings.isProduction,
+  landingPage: !settings.isProduction,
+
+  cors:
+    settings.corsOrigins.length > 0
+      ? {
+          origin: settings.corsOrigins,
+          credentials: true,
+          allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'],
+          exposedHeaders: ['x-request-id'],
+          methods: ['GET', 'POST', 'OPTIONS'],
+          maxAge: 600,
+        }
+      : false,
+
+  healthCheckEndpoint: '/healthcheck',
+  readinessCheckEndpoint: '/readiness',
+  prometheus: settings.metrics ? { endpoint: '/metrics' } : undefined,
+
+  plugins: () => [
+    useRequestIds(),
+    useValidationErrorCode(),
+    useAccessTokens(verify),
+    useUpstreamValues({ hmacSecret: settings.hmacSecret, trustProxy: settings.trustProxy }),
+    // Under plugins:, after useAccessTokens, not the genericAuth: key: that key installs it
+    // among the built-in plugins, ahead of config.plugins (gateway-runtime dist/index.js:5497
+    // vs :5569), so it would resolve the user before the token is verified.
+    useGenericAuth({
+      mode: 'protect-granular',
+      resolveUserFn: (context: any) => context.jwt?.payload ?? null,
+      extractScopes: scopesOf,
+      validateUser: validateUser as any,
+    }) as any,
+  ],
+});

@@ -1,0 +1,325 @@
+// The router's own plugins: request ids, authentication, what travels upstream, access rules and
+// the error codes. Wired together in ../gateway.config.ts.
+import { createHmac, randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { bearerToken, unauthenticated, type AccessTokenClaims } from './jwt.ts';
+
+// ----------------------------------------------------------------------------- context fields
+
+/** What the router adds to every operation's context (HTTP and WebSocket). */
+export interface RouterContext {
+  /** Verified access token (same shape as the gateway's own `jwt:` option). */
+  jwt?: { payload: AccessTokenClaims; token: { value: string; prefix: 'Bearer' } };
+  requestId?: string;
+  /** Values sent to the subgraphs; read by propagateHeaders and the WebSocket connectionParams. */
+  upstream?: UpstreamValues;
+}
+
+export interface UpstreamValues {
+  authorization?: string; // "Bearer <token>", only for a verified token
+  requestId: string;
+  forwardedFor?: string;
+  routerCredential: string; // x-router-signature for the WebSocket connection_init payload
+}
+
+type AnyContext = Record<string, any>;
+
+function lookupCaseInsensitive(obj: unknown, name: string): unknown {
+  if (!obj || typeof obj !== 'object') return undefined;
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    if (k.toLowerCase() === lower) return v;
+  }
+  return undefined;
+}
+
+const isWebSocket = (context: AnyContext) => context.connectionParams != null;
+
+// ----------------------------------------------------------------------------- request ids
+
+const REQUEST_ID_HEADER = 'x-request-id';
+const VALID_REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
+
+function acceptRequestId(value: unknown): string | undefined {
+  return typeof value === 'string' && VALID_REQUEST_ID.test(value) ? value : undefined;
+}
+
+/**
+ * x-request-id: the client's value when it is sane (1-128 URL-safe characters), else a new UUID.
+ * HTTP: one per request, echoed in the response header. WebSocket: one per operation, taken from
+ * the connection_init payload (`x-request-id`), else the upgrade request header, else new.
+ * Replaces the gateway's built-in requestId plugin (disabled with `requestId: false`), which
+ * accepts any client value and does not reach WebSocket operations.
+ */
+export function useRequestIds() {
+  const byRequest = new WeakMap<Request, string>();
+  return {
+    onRequest({ request, serverContext }: { request: Request; serverContext: AnyContext }) {
+      const id = acceptRequestId(request.headers.get(REQUEST_ID_HEADER)) ?? randomUUID();
+      byRequest.set(request, id);
+      if (serverContext?.log?.child) serverContext.log = serverContext.log.child({ requestId: id });
+    },
+    onContextBuilding({ context, extendContext }: { context: AnyContext; extendContext: (c: AnyContext) => void }) {
+      let id = context.request ? byRequest.get(context.request) : undefined;
+      if (!id) {
+        id =
+          acceptRequestId(lookupCaseInsensitive(context.connectionParams, REQUEST_ID_HEADER)) ??
+          acceptRequestId(context.request?.headers?.get?.(REQUEST_ID_HEADER)) ??
+          randomUUID();
+        const extra: AnyContext = { requestId: id };
+        if (context.log?.child) extra.log = context.log.child({ requestId: id });
+        extendContext(extra);
+        return;
+      }
+      extendContext({ requestId: id });
+    },
+    onResponse({ request, response }: { request: Request; response: Response }) {
+      const id = byRequest.get(request);
+      if (id) response.headers.set(REQUEST_ID_HEADER, id);
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------- authentication
+
+/**
+ * Finds the access token (HTTP `Authorization` header; WebSocket connection_init payload key
+ * `Authorization`, any case, "Bearer " prefix included, falling back to the upgrade request's
+ * header), verifies it and sets `context.jwt`. No token: anonymous. A token that is malformed,
+ * forged, expired, for another issuer/audience or signed with an unknown key: the operation fails
+ * with UNAUTHENTICATED. Must run before useGenericAuth.
+ */
+export function useAccessTokens(verify: (token: string) => Promise<AccessTokenClaims>) {
+  return {
+    onContextBuilding({ context, extendContext }: { context: AnyContext; extendContext: (c: AnyContext) => void }) {
+      let presented: unknown;
+      if (isWebSocket(context)) {
+        presented = lookupCaseInsensitive(context.connectionParams, 'authorization');
+      }
+      if (presented == null || presented === '') {
+        presented = context.request?.headers?.get?.('authorization') ?? undefined;
+      }
+      const token = bearerToken(presented);
+      if (token === undefined) return; // anonymous
+      if (token === null) throw unauthenticated('Malformed Authorization value: expected "Bearer <token>"');
+      return verify(token).then((payload) => {
+        extendContext({ jwt: { payload, token: { value: token, prefix: 'Bearer' } } });
+      });
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------- upstream values
+
+/** base64 HMAC-SHA256(secret, "payments-bff/router-websocket/v1"); see shared/router_signature.py. */
+export function routerWebSocketCredential(secret: string): string {
+  return createHmac('sha256', secret).update('payments-bff/router-websocket/v1').digest('base64');
+}
+
+function clientAddress(context: AnyContext): string | undefined {
+  const addr: unknown = context.req?.socket?.remoteAddress ?? context.socket?.remoteAddress ?? context.req?.connection?.remoteAddress;
+  if (typeof addr !== 'string' || addr === '') return undefined;
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+/**
+ * Computes, once per operation, what every subgraph request carries: the verified
+ * Authorization, the request id, X-Forwarded-For (the client's address; with ROUTER_TRUST_PROXY
+ * the incoming X-Forwarded-For chain is kept in front of it) and the WebSocket router credential.
+ * Runs after useRequestIds and useAccessTokens.
+ */
+export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolean }) {
+  const credential = routerWebSocketCredential(opts.hmacSecret);
+  return {
+    onContextBuilding({ context, extendContext }: { context: AnyContext; extendContext: (c: AnyContext) => void }) {
+      const jwt = context.jwt as RouterContext['jwt'];
+      const addr = clientAddress(context);
+      let forwardedFor = addr;
+      if (opts.trustProxy) {
+        const incoming = context.request?.headers?.get?.('x-forwarded-for');
+        if (typeof incoming === 'string' && incoming.trim()) {
+          forwardedFor = addr ? `${incoming.trim()}, ${addr}` : incoming.trim();
+        }
+      }
+      const upstream: UpstreamValues = {
+        authorization: jwt ? `Bearer ${jwt.token.value}` : undefined,
+        requestId: (context.requestId as string | undefined) ?? randomUUID(),
+        forwardedFor,
+        routerCredential: credential,
+      };
+      extendContext({ upstream });
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------- access rules
+
+function satisfies(required: unknown, granted: string[]): boolean {
+  // @requiresScopes(scopes: [["a", "b"], ["c"]]) means (a AND b) OR c.
+  if (!Array.isArray(required) || required.length === 0) return true;
+  return required.some((all) => Array.isArray(all) && all.every((s) => granted.includes(String(s))));
+}
+
+export function scopesOf(user: unknown): string[] {
+  const scope = (user as AccessTokenClaims | null)?.scope;
+  return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
+}
+
+/**
+ * validateUser for useGenericAuth (protect-granular), run for every selected field:
+ * - @authenticated (field or its parent type) without a user: UNAUTHENTICATED;
+ * - @requiresScopes without a user: UNAUTHENTICATED; with a user lacking the scopes: FORBIDDEN;
+ * - @policy: not evaluated here (ownership needs data the router does not have); the subgraph
+ *   that owns the field enforces it.
+ */
+export function validateUser(params: {
+  user: unknown;
+  fieldNode: any;
+  path?: readonly (string | number)[];
+  fieldAuthArgs?: unknown;
+  typeAuthArgs?: unknown;
+  fieldScopes?: unknown;
+  typeScopes?: unknown;
+  userScopes: string[];
+  parentType: { name: string };
+  field: { name: string };
+}): GraphQLError | undefined {
+  const needsUser =
+    params.fieldAuthArgs != null || params.typeAuthArgs != null ||
+    (Array.isArray(params.fieldScopes) && params.fieldScopes.length > 0) ||
+    (Array.isArray(params.typeScopes) && params.typeScopes.length > 0);
+  if (!needsUser) return undefined;
+  const coordinate = `${params.parentType.name}.${params.field.name}`;
+  if (params.user == null) {
+    return new GraphQLError(`Authentication required to access ${coordinate}`, {
+      nodes: params.fieldNode ? [params.fieldNode] : undefined,
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+  }
+  if (!satisfies(params.typeScopes, params.userScopes) || !satisfies(params.fieldScopes, params.userScopes)) {
+    return new GraphQLError(`Not allowed to access ${coordinate}`, {
+      nodes: params.fieldNode ? [params.fieldNode] : undefined,
+      extensions: { code: 'FORBIDDEN' },
+    });
+  }
+  return undefined;
+}
+
+// ----------------------------------------------------------------------------- error codes
+
+export const CONTRACT_CODES = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'PAYMENT_PROVIDER_ERROR',
+  'INTERNAL_SERVER_ERROR',
+]);
+
+/** Codes the gateway (GraphQL Yoga 5.24, @graphql-tools/executor) gives to requests the client
+ *  got wrong. */
+const CLIENT_ERROR_CODES = new Set([
+  'BAD_REQUEST',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'REQUEST_ENTITY_TOO_LARGE',
+]);
+
+const INTERNAL_MESSAGE = 'Internal server error';
+
+/** Messages of the code-less request errors graphql-js 16 / graphql-armor raise for bad input. */
+const CLIENT_ERROR_MESSAGE =
+  /^(Syntax Error: |Variable "\$|Unknown operation named |Must provide operation name|Must provide a query|Must provide query|Could not determine what operation)/;
+
+/**
+ * GraphQL validation errors never reach maskError (Yoga returns them as they are, with
+ * code GRAPHQL_VALIDATION_FAILED from its useHTTPValidationError): give them BAD_USER_INPUT.
+ */
+export function useValidationErrorCode() {
+  return {
+    onValidate() {
+      return ({ valid, result }: { valid: boolean; result: readonly GraphQLError[] }) => {
+        if (valid) return;
+        for (const error of result) {
+          const ext = error.extensions as Record<string, unknown>;
+          if (ext && !CONTRACT_CODES.has(ext.code as string)) ext.code = 'BAD_USER_INPUT';
+        }
+      };
+    },
+  };
+}
+
+function isOriginalGraphQLError(error: unknown): error is GraphQLError {
+  // graphql-yoga error.js isOriginalGraphQLError: a GraphQLError that wraps no other Error.
+  if (!(error instanceof GraphQLError)) return false;
+  return error.originalError == null || isOriginalGraphQLError(error.originalError);
+}
+
+/**
+ * `maskedErrors.maskError`: every error a client receives goes through it (HTTP, WebSocket,
+ * request-level errors). Result: `extensions.code` is always one of the contract's codes.
+ * - errors that already carry a contract code pass through (subgraph errors included);
+ * - errors from a subgraph without a contract code: INTERNAL_SERVER_ERROR, message masked;
+ * - request errors the client caused (parse, depth/token limits, bad variables, malformed HTTP
+ *   request; validation errors get theirs in useValidationErrorCode): BAD_USER_INPUT, message kept;
+ * - anything else (a thrown Error, a code-less error during execution): INTERNAL_SERVER_ERROR,
+ *   message masked.
+ * Internal details (`request`/`response` of a failed subgraph fetch, stack) never leave.
+ */
+export function maskError(error: unknown, _message: string, log?: { error: (...a: unknown[]) => void }): Error {
+  const ge = error instanceof GraphQLError ? error : undefined;
+  const rebuild = (message: string, extensions: Record<string, unknown>) =>
+    new GraphQLError(message, { nodes: ge?.nodes, path: ge?.path, extensions });
+
+  // A subgraph that rejects a WebSocket operation with a graphql-transport-ws `error` message:
+  // @graphql-tools/executor-graphql-ws 3.2.0 rejects with the raw error array, which the gateway
+  // wraps as the originalError of a message-less GraphQLError. Keep the subgraph's code.
+  const original = ge?.originalError as unknown;
+  if (Array.isArray(original)) {
+    const coded = original.find((e) => CONTRACT_CODES.has(e?.extensions?.code));
+    if (coded) return rebuild(String(coded.message ?? ''), { code: coded.extensions.code });
+    log?.error({ errors: original.map((e) => String(e?.message)) }, '[errors] masked a subgraph WebSocket error without a contract code');
+    return rebuild(INTERNAL_MESSAGE, { code: 'INTERNAL_SERVER_ERROR' });
+  }
+
+  if (!isOriginalGraphQLError(error)) {
+    const cause = ge?.originalError ?? error;
+    log?.error(
+      { err: cause instanceof Error ? { name: cause.name, message: cause.message, stack: cause.stack } : String(cause) },
+      '[errors] masked an unexpected error',
+    );
+    return rebuild(INTERNAL_MESSAGE, { code: 'INTERNAL_SERVER_ERROR' });
+  }
+
+  // Mutated in place where the error stays visible: Yoga logs every error maskError replaces.
+  const ext = (error.extensions ?? {}) as Record<string, unknown>;
+  const code = typeof ext.code === 'string' ? ext.code : undefined;
+  const fromSubgraph = typeof ext.serviceName === 'string' || 'request' in ext || 'response' in ext;
+
+  if (code && CONTRACT_CODES.has(code)) {
+    delete ext.request; // a failed subgraph fetch carries the signed request body and the response
+    delete ext.response;
+    return error;
+  }
+  if (fromSubgraph) {
+    log?.error({ code, message: error.message, serviceName: ext.serviceName }, '[errors] masked a subgraph error without a contract code');
+    const kept: Record<string, unknown> = { code: 'INTERNAL_SERVER_ERROR' };
+    if (typeof ext.serviceName === 'string') kept.serviceName = ext.serviceName;
+    return rebuild(INTERNAL_MESSAGE, kept);
+  }
+  if (CLIENT_ERROR_CODES.has(code as string) || (code === undefined && error.path === undefined && CLIENT_ERROR_MESSAGE.test(error.message))) {
+    // Request errors raised before execution: syntax, depth/token limits (graphql-armor says
+    // "Syntax Error: ..."), variable coercion, operation selection, malformed HTTP request. The
+    // `http` extension (status, Allow header) stays for the response; Yoga omits it from the
+    // body. Other code-less errors (e.g. a failed upstream WebSocket connection, which arrives as
+    // a path-less GraphQLError "connect ECONNREFUSED ...") fall through and are masked.
+    ext.code = 'BAD_USER_INPUT';
+    return error;
+  }
+  log?.error({ code, message: error.message }, '[errors] masked an error with a non-contract code');
+  return rebuild(INTERNAL_MESSAGE, { code: 'INTERNAL_SERVER_ERROR' });
+}
