@@ -6,9 +6,10 @@ to add its loaders; `ContextFactory` builds one per HTTP request or WebSocket co
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,10 @@ from shared.tokens import Claims, TokenVerifier
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
+
+
+DbAccess = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+"""How loaders reach the request's session: `RequestContext.db`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +96,25 @@ class RequestContext(BaseContext):
         self.redis = redis
         self.router_verified = False
         self._session: AsyncSession | None = None
+        self._db_lock = asyncio.Lock()
 
     @property
     def session(self) -> AsyncSession:
-        """The request's session, opened on first use and closed when the request ends."""
+        """The request's session, opened on first use and closed when the request ends.
+
+        Mutations run one after another and may use it directly; anything a query resolves
+        (root fields, loaders) goes through `db()`, because sibling resolvers run concurrently.
+        """
         if self._session is None:
             self._session = self.sessionmaker()
         return self._session
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, one coroutine at a time: an AsyncSession is one connection
+        and must not serve two sibling resolvers at once."""
+        async with self._db_lock:
+            yield self.session
 
     @asynccontextmanager
     async def new_session(self) -> AsyncIterator[AsyncSession]:

@@ -14,7 +14,7 @@ class Context(RequestContext):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.loaders = Loaders(lambda: self.session)
+        self.loaders = Loaders(self.db)
 
 
 def bind_context(runtime: AuthRuntime) -> type[Context]:

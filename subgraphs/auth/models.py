@@ -25,8 +25,7 @@ from shared.db import NAMING_CONVENTION
 
 
 class Base(DeclarativeBase):
-    """Tables in the `auth` schema (spelt out so
-    that mypy sees a class)."""
+    """Tables in the `auth` schema."""
 
     metadata = MetaData(schema="auth", naming_convention=NAMING_CONVENTION)
 

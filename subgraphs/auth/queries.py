@@ -11,7 +11,8 @@ from subgraphs.auth.types import User
 
 async def resolve_me(info: strawberry.Info[Context, None]) -> User:
     context = info.context
-    row = await service.current_user(session=context.session, principal=context.require_principal())
+    async with context.db() as session:
+        row = await service.current_user(session=session, principal=context.require_principal())
     return User.from_row(row)
 
 

@@ -1,0 +1,17 @@
+"""Assembles the admin subgraph schema."""
+
+from __future__ import annotations
+
+from shared.scalars import SCALAR_OVERRIDES
+from shared.schema import SubgraphSchema, build_schema
+from subgraphs.admin.queries import Query
+from subgraphs.admin.types import User
+
+
+def create_schema(router_secret: str | None) -> SubgraphSchema:
+    return build_schema(
+        query=Query,
+        types=(User,),
+        router_secret=router_secret,
+        scalar_overrides=SCALAR_OVERRIDES,
+    )

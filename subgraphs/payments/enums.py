@@ -1,0 +1,50 @@
+"""The payment domain's closed vocabularies (stored as text with CHECK constraints); the two
+the API exposes are GraphQL enums too."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import strawberry
+
+
+@strawberry.enum(description="Where a payment is in its lifecycle.")
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"
+    INITIATED = "INITIATED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+
+
+@strawberry.enum(description="INITIATE: a VENDOR asks a CUSTOMER to pay; PAYMENT: a CUSTOMER pays.")
+class PaymentType(StrEnum):
+    INITIATE = "INITIATE"  # a VENDOR asks a CUSTOMER to pay
+    PAYMENT = "PAYMENT"  # a CUSTOMER pays
+
+
+class TransactionKind(StrEnum):
+    """What a `payment_transactions` row records."""
+
+    CREATE = "CREATE"
+    STATUS_CHANGE = "STATUS_CHANGE"
+    CAPTURE = "CAPTURE"
+    REFUND = "REFUND"
+
+
+class TransactionStatus(StrEnum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    PENDING = "PENDING"
+
+
+class EventType(StrEnum):
+    """Outbox event types this service writes (names are the contract's)."""
+
+    PAYMENT_CREATED = "payments:payment:created"
+    PAYMENT_UPDATED = "payments:payment:updated"
+    PAYMENT_COMPLETED = "payments:payment:completed"
+    PAYMENT_FAILED = "payments:payment:failed"

@@ -1,0 +1,70 @@
+"""GraphQL inputs of the payments subgraph and their translation into validated domain values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from shared.errors import BadUserInput
+from subgraphs.payments.creation import NewPayment
+from subgraphs.payments.enums import PaymentStatus, PaymentType
+from subgraphs.payments.money import normalize_currency
+from subgraphs.payments.repository import PaymentQuery
+
+
+@strawberry.input(
+    description=(
+        "Narrows a payment listing; every given condition must hold. `status` and `type` accept "
+        "one value or a list (any of them). `createdFrom` is inclusive, `createdTo` exclusive."
+    )
+)
+class PaymentFilter:
+    status: list[PaymentStatus] | None = None
+    type: list[PaymentType] | None = None
+    currency: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+    def to_query(self) -> PaymentQuery:
+        if self.status is not None and not self.status:
+            raise BadUserInput("Give at least one status, or leave it out", field="status")
+        if self.type is not None and not self.type:
+            raise BadUserInput("Give at least one type, or leave it out", field="type")
+        if (
+            self.created_from is not None
+            and self.created_to is not None
+            and self.created_from >= self.created_to
+        ):
+            raise BadUserInput("createdTo must be later than createdFrom", field="createdTo")
+        return PaymentQuery(
+            statuses=frozenset(self.status) if self.status is not None else None,
+            types=frozenset(self.type) if self.type is not None else None,
+            currency=normalize_currency(self.currency) if self.currency is not None else None,
+            created_from=self.created_from,
+            created_to=self.created_to,
+        )
+
+
+@strawberry.input(
+    description=(
+        "A CUSTOMER creates a PAYMENT (status PENDING; payeeId optional). A VENDOR creates an "
+        "INITIATE request (status INITIATED) and must name payerId."
+    )
+)
+class CreatePaymentInput:
+    amount: Decimal
+    currency: str = "INR"
+    description: str | None = None
+    payee_id: strawberry.ID | None = None
+    payer_id: strawberry.ID | None = None
+
+    def to_new_payment(self) -> NewPayment:
+        return NewPayment(
+            amount=self.amount,
+            currency=self.currency,
+            description=self.description,
+            payee_id=str(self.payee_id) if self.payee_id is not None else None,
+            payer_id=str(self.payer_id) if self.payer_id is not None else None,
+        )

@@ -1,0 +1,4 @@
+from shared.migrations import run_env
+from subgraphs.payments.models import Base
+
+run_env(Base.metadata)

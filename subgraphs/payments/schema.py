@@ -1,0 +1,21 @@
+"""Assembles the payments subgraph schema."""
+
+from __future__ import annotations
+
+from shared.scalars import SCALAR_OVERRIDES
+from shared.schema import SubgraphSchema, build_schema
+from subgraphs.payments.mutations import Mutation
+from subgraphs.payments.policies import POLICIES
+from subgraphs.payments.queries import Query
+from subgraphs.payments.types import Payment, User
+
+
+def create_schema(router_secret: str | None) -> SubgraphSchema:
+    return build_schema(
+        query=Query,
+        mutation=Mutation,
+        types=(Payment, User),
+        policies=POLICIES,
+        router_secret=router_secret,
+        scalar_overrides=SCALAR_OVERRIDES,
+    )

@@ -1,0 +1,45 @@
+"""The payment state machine: the one list of allowed status transitions.
+
+Status only moves forward:
+
+    PENDING / INITIATED -> PROCESSING -> COMPLETED -> PARTIALLY_REFUNDED -> REFUNDED
+                                     \\-> FAILED -> COMPLETED  (Razorpay may capture late)
+    CANCELLED from any status before COMPLETED (PENDING, INITIATED, PROCESSING, FAILED)
+
+COMPLETED never goes back to FAILED; CANCELLED and REFUNDED are final. A further partial refund
+keeps PARTIALLY_REFUNDED (the refunded amount grows), hence that self-transition. Every writer
+(mutations, checkout verification, webhooks) asks `ensure_transition` before it changes a status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from shared.errors import Conflict
+from subgraphs.payments.enums import PaymentStatus as S
+
+TRANSITIONS: Mapping[S, frozenset[S]] = MappingProxyType(
+    {
+        S.PENDING: frozenset({S.PROCESSING, S.CANCELLED}),
+        S.INITIATED: frozenset({S.PROCESSING, S.CANCELLED}),
+        S.PROCESSING: frozenset({S.COMPLETED, S.FAILED, S.CANCELLED}),
+        S.FAILED: frozenset({S.COMPLETED, S.CANCELLED}),
+        S.COMPLETED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+        S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+        S.CANCELLED: frozenset(),
+        S.REFUNDED: frozenset(),
+    }
+)
+
+FINAL: frozenset[S] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+
+def can_transition(current: S, target: S) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def ensure_transition(current: S, target: S) -> None:
+    """Raise CONFLICT unless `current -> target` is an allowed move."""
+    if not can_transition(current, target):
+        raise Conflict(f"A {current.value} payment cannot become {target.value}")

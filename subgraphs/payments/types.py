@@ -1,0 +1,152 @@
+"""GraphQL types of the payments subgraph (the contract's names), mapped from the tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from shared.errors import NotFound
+from shared.pagination import Connection, PageRequest, build_connection
+from shared.scopes import Scope
+from subgraphs.payments import service
+from subgraphs.payments.context import Context
+from subgraphs.payments.enums import PaymentStatus, PaymentType
+from subgraphs.payments.models import Payment as PaymentRow
+from subgraphs.payments.models import PaymentTransaction as TransactionRow
+from subgraphs.payments.money import to_major
+from subgraphs.payments.repository import PaymentQuery
+
+READ = [[Scope.PAYMENTS_READ.value]]
+
+
+@strawberry.type(description="One step in a payment's history.")
+class PaymentTransaction:
+    id: strawberry.ID
+    kind: str
+    amount: Decimal
+    status: str
+    from_status: PaymentStatus | None
+    to_status: PaymentStatus | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: TransactionRow, currency: str) -> PaymentTransaction:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            kind=row.kind,
+            amount=to_major(row.amount_minor, currency),
+            status=row.status,
+            from_status=PaymentStatus(row.from_status) if row.from_status else None,
+            to_status=PaymentStatus(row.to_status) if row.to_status else None,
+            created_at=row.created_at,
+        )
+
+
+async def resolve_transactions(
+    root: Payment, info: Info[Context, None]
+) -> list[PaymentTransaction]:
+    rows = await info.context.loaders.transactions_by_payment_id.load(root.row_id)
+    return [PaymentTransaction.from_row(row, root.currency) for row in rows]
+
+
+@strawberry.federation.type(keys=["id"], description="A payment or a request to pay.")
+class Payment:
+    id: strawberry.ID
+    type: PaymentType
+    status: PaymentStatus
+    amount: Decimal
+    amount_refunded: Decimal
+    currency: str
+    description: str | None
+    payer: User | None = strawberry.field(description="Who pays (resolved by auth).")
+    payee: User | None = strawberry.field(description="Who is paid, when known.")
+    created_by: User = strawberry.field(description="Who created the payment.")
+    razorpay_order_id: str | None
+    razorpay_payment_id: str | None
+    transactions: list[PaymentTransaction] = strawberry.field(
+        resolver=resolve_transactions, description="The payment's history, oldest first."
+    )
+    created_at: datetime
+    updated_at: datetime
+    row_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Payment:
+        principal = info.context.require_principal()
+        payment_id = service.parse_id(str(id), field="id")
+        row = await info.context.loaders.payment_by_id.load(payment_id)
+        if row is None or not service.can_view(principal, row):
+            raise NotFound("Payment not found")
+        return cls.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: PaymentRow) -> Payment:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            type=PaymentType(row.type),
+            status=PaymentStatus(row.status),
+            amount=to_major(row.amount_minor, row.currency),
+            amount_refunded=to_major(row.amount_refunded_minor, row.currency),
+            currency=row.currency,
+            description=row.description,
+            payer=User.ref(row.payer_id) if row.payer_id else None,
+            payee=User.ref(row.payee_id) if row.payee_id else None,
+            created_by=User.ref(row.created_by),
+            razorpay_order_id=row.razorpay_order_id,
+            razorpay_payment_id=row.razorpay_payment_id,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row_id=row.id,
+        )
+
+
+async def payment_connection(
+    context: Context, query: PaymentQuery, first: int | None, after: str | None
+) -> Connection[Payment]:
+    """A Relay page of payments: one statement for the page, one for `totalCount` if selected."""
+    page = PageRequest.from_args(first=first, after=after)
+    async with context.db() as session:
+        rows = await service.list_payments(session=session, query=query, page=page)
+    for row in rows:
+        context.loaders.payment_by_id.prime(row.id, row)
+
+    async def total() -> int:
+        async with context.db() as session:
+            return await service.count_payments(session=session, query=query)
+
+    return build_connection(
+        rows, page, node=Payment.from_row, key=lambda r: (r.created_at, r.id), total_count=total
+    )
+
+
+async def resolve_user_payments(
+    root: User,
+    info: Info[Context, None],
+    first: int | None = 20,
+    after: str | None = None,
+) -> Connection[Payment]:
+    user_id = service.parse_id(str(root.id), field="id")
+    return await payment_connection(info.context, PaymentQuery(party_id=user_id), first, after)
+
+
+@strawberry.federation.type(keys=["id"])
+class User:
+    id: strawberry.ID
+    payments: Connection[Payment] = strawberry.federation.field(
+        resolver=resolve_user_payments,
+        description="Payments the user pays, receives or created, newest first (self or ADMIN).",
+        requires_scopes=READ,
+        policy=[["self_or_admin"]],
+    )
+
+    @classmethod
+    def ref(cls, user_id: uuid.UUID) -> User:
+        return cls(id=strawberry.ID(str(user_id)))
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)

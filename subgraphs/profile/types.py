@@ -1,0 +1,89 @@
+"""GraphQL types of the profile subgraph (the contract's names)."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from strawberry.types import Info
+
+from shared.scalars import JSON
+from subgraphs.profile.context import Context
+from subgraphs.profile.service import ProfileChanges, ProfileData, validate_changes
+
+OWNER_OR_ADMIN = [["owner_or_admin"]]
+AVATAR_PATH = "/avatars/"
+
+
+@strawberry.type(description="A user's profile. Phone and address: the user or ADMIN only.")
+class Profile:
+    phone: str | None = strawberry.federation.field(policy=OWNER_OR_ADMIN)
+    address: str | None = strawberry.federation.field(policy=OWNER_OR_ADMIN)
+    bio: str | None
+    avatar_url: str | None = strawberry.field(
+        description="Where the avatar image is served (relative to the profile service)."
+    )
+    preferences: JSON = strawberry.field(
+        description="Validated against the schema `preferencesSchema` returns."
+    )
+    # Whose profile this is: the owner_or_admin policy compares it with the caller.
+    user_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_data(cls, data: ProfileData) -> Profile:
+        return cls(
+            phone=data.phone,
+            address=data.address,
+            bio=data.bio,
+            avatar_url=f"{AVATAR_PATH}{data.avatar_key}" if data.avatar_key else None,
+            preferences=JSON(data.preferences),
+            user_id=data.user_id,
+        )
+
+
+async def resolve_profile(root: User, info: Info[Context, None]) -> Profile | None:
+    try:
+        user_id = uuid.UUID(str(root.id))
+    except ValueError:
+        return None
+    data = await info.context.loaders.profile_by_user_id.load(user_id)
+    return Profile.from_data(data)
+
+
+@strawberry.federation.type(keys=["id"])
+class User:
+    id: strawberry.ID
+    profile: Profile | None = strawberry.federation.field(
+        resolver=resolve_profile,
+        description="The user's profile (the default, empty one until they save something).",
+        authenticated=True,
+    )
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)
+
+
+@strawberry.input(
+    description=(
+        "Fields to change; a field left out stays as it is, an empty string or null clears it. "
+        "phone: E.164 (+ country code and number); address <= 500 and bio <= 1000 characters."
+    )
+)
+class UpdateProfileInput:
+    phone: str | None = strawberry.UNSET
+    address: str | None = strawberry.UNSET
+    bio: str | None = strawberry.UNSET
+
+    def to_changes(self) -> ProfileChanges:
+        given = {
+            name
+            for name in ("phone", "address", "bio")
+            if getattr(self, name) is not strawberry.UNSET
+        }
+        return validate_changes(
+            phone=self.phone if "phone" in given else None,
+            address=self.address if "address" in given else None,
+            bio=self.bio if "bio" in given else None,
+            given=given,
+        )
