@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
@@ -65,6 +70,22 @@ async def db_session(infra: Infra) -> AsyncIterator[AsyncSession]:
             await session.close()
             await transaction.rollback()
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def committed_engine(infra: Infra) -> AsyncIterator[AsyncEngine]:
+    """For state an in-process app must see (committed, unlike `db_session`)."""
+    engine = create_async_engine(async_url(infra.database_url), poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def committed(committed_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with async_sessionmaker(committed_engine, expire_on_commit=False)() as session:
+        yield session
 
 
 @pytest.fixture

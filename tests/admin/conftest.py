@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from shared.config import AdminSettings
-from shared.db import async_url
 from shared.tokens import SigningKeys, generate_private_key_pem
 from subgraphs.admin.app import create_app
 from tests.conftest import Infra
-from tests.helpers import ROUTER_SECRET, app_client
-from tests.payments.support import Subgraph, verifier_factory
+from tests.helpers import ROUTER_SECRET, Subgraph, app_client, verifier_factory
 
 
 @pytest.fixture(scope="session")
@@ -37,13 +33,3 @@ async def admin(infra: Infra, admin_keys: SigningKeys) -> AsyncIterator[Subgraph
         yield Subgraph(
             client=client, engine=app.state.resources.engine, settings=settings, keys=admin_keys
         )
-
-
-@pytest.fixture(scope="session")
-async def auth_engine(infra: Infra) -> AsyncIterator[AsyncEngine]:
-    """Writes users into `auth.users` (committed) as the auth service would have."""
-    engine = create_async_engine(async_url(infra.database_url), poolclass=NullPool)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()

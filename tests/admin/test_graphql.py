@@ -11,8 +11,7 @@ from shared.scopes import Role
 from subgraphs.admin.config import DEFAULTS, validate_config
 from subgraphs.admin.schema import create_schema
 from tests.admin.users import add_users, user
-from tests.helpers import error_codes
-from tests.payments.support import Subgraph, count_statements
+from tests.helpers import Subgraph, count_statements, error_codes
 
 USERS = """query Users($filter: UserFilter, $first: Int, $after: String) {
   users(filter: $filter, first: $first, after: $after) {
@@ -58,7 +57,9 @@ async def test_only_admin_may_list_users(admin: Subgraph) -> None:
     assert error_codes(await admin.gql(USERS, as_=scopeless)) == ["FORBIDDEN"]
 
 
-async def test_search_role_and_deleted_filters(admin: Subgraph, auth_engine: AsyncEngine) -> None:
+async def test_search_role_and_deleted_filters(
+    admin: Subgraph, committed_engine: AsyncEngine
+) -> None:
     t = tag()
     now = datetime.now(UTC)
     ann = user(t, 1, name=f"Ann {t} Smith", created_at=now - timedelta(minutes=5))
@@ -66,7 +67,7 @@ async def test_search_role_and_deleted_filters(admin: Subgraph, auth_engine: Asy
     gone = user(t, 3, deleted_at=now, created_at=now - timedelta(minutes=3))
     percent = user(t, 4, name=f"100% {t}", created_at=now - timedelta(minutes=2))
     underscore = user(t, 5, name=f"a_b {t}", created_at=now - timedelta(minutes=1))
-    await add_users(auth_engine, ann, bob, gone, percent, underscore)
+    await add_users(committed_engine, ann, bob, gone, percent, underscore)
     root = admin.caller(Role.ADMIN)
 
     async def found(filter: dict[str, object]) -> list[str]:
@@ -99,11 +100,11 @@ async def test_search_role_and_deleted_filters(admin: Subgraph, auth_engine: Asy
     assert error_codes(bad_role) == ["BAD_USER_INPUT"]
 
 
-async def test_pagination(admin: Subgraph, auth_engine: AsyncEngine) -> None:
+async def test_pagination(admin: Subgraph, committed_engine: AsyncEngine) -> None:
     t = tag()
     stamp = datetime.now(UTC) - timedelta(days=1)
     made = [user(t, i, created_at=stamp + timedelta(seconds=i // 2)) for i in range(7)]
-    await add_users(auth_engine, *made)
+    await add_users(committed_engine, *made)
     root = admin.caller(Role.ADMIN)
     seen: list[str] = []
     after = None
@@ -131,13 +132,13 @@ async def test_pagination(admin: Subgraph, auth_engine: AsyncEngine) -> None:
         assert result["errors"][0]["extensions"]["field"] == field
 
 
-async def test_admin_only_user_fields(admin: Subgraph, auth_engine: AsyncEngine) -> None:
+async def test_admin_only_user_fields(admin: Subgraph, committed_engine: AsyncEngine) -> None:
     t = tag()
     login = datetime(2030, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     locked = datetime(2030, 1, 2, 4, 0, tzinfo=UTC)
     someone = user(t, 1, last_login_at=login, locked_until=locked)
     fresh = user(t, 2)
-    await add_users(auth_engine, someone, fresh)
+    await add_users(committed_engine, someone, fresh)
     root = admin.caller(Role.ADMIN)
 
     listed = await admin.ok(USERS, {"filter": {"search": t}}, as_=root)
@@ -181,10 +182,12 @@ async def test_admin_only_user_fields(admin: Subgraph, auth_engine: AsyncEngine)
 
 
 async def test_listing_cost_does_not_grow_with_the_page(
-    admin: Subgraph, auth_engine: AsyncEngine
+    admin: Subgraph, committed_engine: AsyncEngine
 ) -> None:
     t = tag()
-    await add_users(auth_engine, *[user(t, i, last_login_at=datetime.now(UTC)) for i in range(50)])
+    await add_users(
+        committed_engine, *[user(t, i, last_login_at=datetime.now(UTC)) for i in range(50)]
+    )
     root = admin.caller(Role.ADMIN)
     counts = {}
     for first in (1, 50):

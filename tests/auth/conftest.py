@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from shared.config import AuthSettings
@@ -78,16 +78,6 @@ async def auth(
     """The auth app most tests share (generous rate limits; every test uses fresh e-mails)."""
     async with make_harness() as harness:
         yield harness
-
-
-@pytest.fixture(scope="session")
-async def committed_engine(infra: Infra) -> AsyncIterator[AsyncEngine]:
-    """For setting up state the app must see (committed, unlike `db_session`)."""
-    engine = create_async_engine(async_url(infra.database_url), poolclass=NullPool)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.app import Resources
 from tests.auth.support import ENTITIES, AuthHarness
+from tests.helpers import count_statements
 
 
-@contextmanager
-def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        # The app's mail sender shares the engine and may poll meanwhile: not this request's SQL.
-        if "outbound_emails" not in statement:
-            statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+def _not_mail_poll(statement: str) -> bool:
+    # The app's mail sender shares the engine and may poll meanwhile: not this request's SQL.
+    return "outbound_emails" in statement
 
 
 def _engine(auth: AuthHarness) -> AsyncEngine:
@@ -80,13 +67,13 @@ async def test_entities_batch_into_one_statement(auth: AuthHarness, unique_email
     one = {"r": [{"__typename": "User", "id": ids[0]}]}
     twenty = {"r": [{"__typename": "User", "id": user_id} for user_id in ids]}
     await auth.ok(ENTITIES, one)  # warm the connection pool
-    with count_statements(_engine(auth)) as single:
+    with count_statements(_engine(auth), ignore=_not_mail_poll) as single:
         await auth.ok(ENTITIES, one)
-    with count_statements(_engine(auth)) as batch:
+    with count_statements(_engine(auth), ignore=_not_mail_poll) as batch:
         data = await auth.ok(ENTITIES, twenty)
     assert [e["id"] for e in data["_entities"]] == ids
-    assert len(batch) == len(single) == 1
-    assert sum("auth.users" in s for s in batch) == 1
+    assert batch.count == single.count == 1
+    assert sum("auth.users" in s for s in batch.statements) == 1
 
 
 async def test_me_returns_the_caller(auth: AuthHarness, unique_email: str) -> None:

@@ -5,21 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
-from sqlalchemy.pool import NullPool
 
 from shared.config import PaymentsSettings
-from shared.db import async_url
 from shared.tokens import SigningKeys, generate_private_key_pem
 from subgraphs.payments.app import create_app
 from tests.conftest import Infra
-from tests.helpers import ROUTER_SECRET, app_client
-from tests.payments.support import Subgraph, verifier_factory
+from tests.helpers import ROUTER_SECRET, Subgraph, app_client, verifier_factory
 
 
 @pytest.fixture(scope="session")
@@ -51,20 +42,3 @@ async def payments(
             settings=payments_settings,
             keys=keys,
         )
-
-
-@pytest.fixture(scope="session")
-async def committed_engine(infra: Infra) -> AsyncIterator[AsyncEngine]:
-    """For state the app must see (committed, unlike `db_session`)."""
-    engine = create_async_engine(async_url(infra.database_url), poolclass=NullPool)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-async def committed(committed_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    maker = async_sessionmaker(committed_engine, expire_on_commit=False)
-    async with maker() as session:
-        yield session

@@ -12,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.scopes import Role
 from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.schema import create_schema
-from tests.helpers import error_codes, gql
+from tests.helpers import Subgraph, count_statements, error_codes, gql
 from tests.payments.factories import insert_payment
-from tests.payments.support import Subgraph, count_statements
 
 PAYMENT_FIELDS = """id type status amount amountRefunded currency description
   payer { id } payee { id } createdBy { id } razorpayOrderId razorpayPaymentId

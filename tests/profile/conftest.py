@@ -13,8 +13,7 @@ from shared.db import async_url
 from shared.tokens import SigningKeys, generate_private_key_pem
 from subgraphs.profile.app import create_app
 from tests.conftest import Infra
-from tests.helpers import ROUTER_SECRET, app_client
-from tests.payments.support import Subgraph, verifier_factory
+from tests.helpers import ROUTER_SECRET, Subgraph, app_client, verifier_factory
 
 
 @pytest.fixture(scope="session")

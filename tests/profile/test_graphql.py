@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.scopes import Role
 from subgraphs.profile.schema import create_schema
-from tests.helpers import error_codes
-from tests.payments.support import Subgraph, count_statements
+from tests.helpers import Subgraph, count_statements, error_codes
 
 FIELDS = "phone address bio avatarUrl preferences"
 MY = f"{{ myProfile {{ {FIELDS} }} }}"
