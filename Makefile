@@ -8,7 +8,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-export XDG_RUNTIME_DIR ?= $(CURDIR)/.data
+# pgserver asks platformdirs for a runtime dir; give it a private one (mode 0700).
+export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 .PHONY: dev test install lint typecheck schema schema-check pytest clean
@@ -43,10 +44,11 @@ typecheck: install
 	$(VENV)/bin/mypy shared subgraphs
 
 dev: install schema
-	@mkdir -p .data
+	@mkdir -p -m 700 .data/run
 	$(PY) -m shared.devstack
 
 pytest: install
+	@mkdir -p -m 700 .data/run
 	rm -f .coverage .coverage.*
 	$(VENV)/bin/coverage run -m pytest $(PYTEST_ARGS)
 	$(VENV)/bin/coverage combine --quiet

@@ -110,8 +110,10 @@ class DevStack:
     def prepare(self) -> None:
         """Infrastructure, secrets, migrations and seed: everything before the processes."""
         env = dict(self.base_env)
-        env.setdefault("XDG_RUNTIME_DIR", str(self.data_dir))
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir))
+        runtime_dir = self.data_dir / "run"
+        runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        env.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
         env["APP_ENV"] = self.app_env
         database_url = self.database_url or env.get("DATABASE_URL")
         if not database_url:
