@@ -117,6 +117,7 @@ class Payment:
         }
         if self.card is not None:
             body["card"] = dict(self.card)
+            body["token_id"] = None
         body.update(
             {
                 "bank": self.bank,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,9 @@ class Event:
             "account_id": account_id,
             "event": self.name,
             "contains": self.contains,
-            "payload": {name: {"entity": self.entities[name]} for name in self.contains},
+            "payload": {
+                name: {"entity": copy.deepcopy(self.entities[name])} for name in self.contains
+            },
             "created_at": self.created_at,
         }
 

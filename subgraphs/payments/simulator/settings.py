@@ -61,9 +61,7 @@ class SimulatorSettings(BaseSettings):
     webhook_reorder: bool = _sim("webhook_reorder", False)
     webhook_delay_ms: int = _sim("webhook_delay_ms", 0, ge=0)
     webhook_fail_first: int = _sim("webhook_fail_first", 0, ge=0)
-    webhook_quirks: Annotated[list[Quirk], NoDecode] = _sim(
-        "webhook_quirks", default_factory=list
-    )
+    webhook_quirks: Annotated[list[Quirk], NoDecode] = _sim("webhook_quirks", default_factory=list)
 
     @field_validator("webhook_urls", "webhook_quirks", mode="before")
     @classmethod
