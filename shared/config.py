@@ -148,6 +148,30 @@ class PaymentsSettings(Settings):
     service_name: str = "payments"
     port: int = Field(default=4002, validation_alias="PAYMENTS_PORT")
 
+    # Calls to Razorpay (subgraphs/payments/razorpay.py): the SDK runs in a worker thread with
+    # this timeout; safe calls are tried up to `max_attempts` times; the circuit opens after
+    # `breaker_threshold` consecutive failures and lets a trial call through after the cool-down.
+    razorpay_timeout_seconds: float = Field(default=10.0, gt=0)
+    razorpay_max_attempts: int = Field(default=3, ge=1)
+    razorpay_retry_backoff_seconds: float = Field(default=0.25, ge=0)
+    razorpay_breaker_threshold: int = Field(default=5, ge=1)
+    razorpay_breaker_cooldown_seconds: float = Field(default=30.0, ge=0)
+
+    # Reconciliation (subgraphs/payments/reconcile.py): every `interval` (0 = off) one replica
+    # asks Razorpay about PROCESSING payments older than `older_than` and FAILED ones (late
+    # captures) changed within `window`, `batch_size` at a time.
+    reconcile_interval_seconds: float = Field(default=60.0, ge=0)
+    reconcile_older_than_seconds: float = Field(default=900.0, ge=0)
+    reconcile_window_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
+    reconcile_batch_size: int = Field(default=100, ge=1)
+
+    def razorpay_base_url(self) -> str:
+        """RAZORPAY_API_BASE_URL, else Razorpay itself in production and the bundled simulator
+        (`python -m subgraphs.payments.simulator`, :4010) elsewhere. The SDK appends `/v1`."""
+        if self.razorpay_api_base_url:
+            return self.razorpay_api_base_url.rstrip("/")
+        return "https://api.razorpay.com" if self.is_production else "http://127.0.0.1:4010"
+
 
 class AdminSettings(Settings):
     service_name: str = "admin"
@@ -157,6 +181,64 @@ class AdminSettings(Settings):
 class ProfileSettings(Settings):
     service_name: str = "profile"
     port: int = Field(default=4004, validation_alias="PROFILE_PORT")
+
+
+class WebhookSettings(Settings):
+    """The Razorpay webhook sidecar (`subgraphs.payments.webhooks`, :4005). It serves no GraphQL,
+    so it needs no router secret; without a webhook secret it refuses every delivery (and in
+    production it refuses to start)."""
+
+    required_secrets: ClassVar[tuple[str, ...]] = ("razorpay_webhook_secret",)
+
+    service_name: str = "webhooks"
+    port: int = Field(default=4005, validation_alias="WEBHOOK_PORT")
+    db_pool_size: int = 5
+
+    # During a rotation: the old secret, still accepted until Razorpay signs with the new one.
+    razorpay_webhook_previous_secret: SecretStr | None = None
+
+    webhook_max_body_bytes: int = 1_000_000
+    # Razorpay waits 5 s: storing gets `store_timeout`, applying in the request what is left of
+    # `apply_budget` (the worker retries what did not finish).
+    webhook_store_timeout_seconds: float = 2.0
+    webhook_apply_budget_seconds: float = 1.5
+    webhook_db_connect_timeout_seconds: float = 2.0
+    webhook_statement_timeout_ms: int = 3_000
+    webhook_lock_timeout_ms: int = 1_500
+
+    webhook_worker_enabled: bool = True
+    webhook_worker_interval_seconds: float = 2.0
+    webhook_worker_batch_size: int = 50
+    webhook_max_attempts: int = 10
+    # An event for an order we do not know yet (the order may still be committing).
+    webhook_unknown_order_max_attempts: int = 5
+    webhook_backoff_base_seconds: float = 5.0
+    webhook_backoff_max_seconds: float = 900.0
+
+    @model_validator(mode="after")
+    def _check_previous_secret(self) -> WebhookSettings:
+        previous = self.razorpay_webhook_previous_secret
+        if (
+            self.app_env is AppEnv.PRODUCTION
+            and previous is not None
+            and previous.get_secret_value()
+            and is_placeholder(previous.get_secret_value())
+        ):
+            raise ConfigurationError(
+                "refusing to start in production: RAZORPAY_WEBHOOK_PREVIOUS_SECRET is a placeholder"
+            )
+        return self
+
+    def webhook_secrets(self) -> list[tuple[str, str]]:
+        """(`current` | `previous`, value) of each configured, non-empty webhook secret."""
+        found: list[tuple[str, str]] = []
+        for label, value in (
+            ("current", self.razorpay_webhook_secret),
+            ("previous", self.razorpay_webhook_previous_secret),
+        ):
+            if value is not None and value.get_secret_value():
+                found.append((label, value.get_secret_value()))
+        return found
 
 
 @lru_cache
@@ -177,3 +259,8 @@ def admin_settings() -> AdminSettings:
 @lru_cache
 def profile_settings() -> ProfileSettings:
     return ProfileSettings()
+
+
+@lru_cache
+def webhook_settings() -> WebhookSettings:
+    return WebhookSettings()

@@ -7,6 +7,7 @@ to add its loaders; `ContextFactory` builds one per HTTP request or WebSocket co
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -19,7 +20,7 @@ from strawberry.fastapi import BaseContext
 
 from shared.errors import DomainError, Unauthenticated
 from shared.scopes import Role
-from shared.tokens import Claims, TokenVerifier
+from shared.tokens import LEEWAY_SECONDS, Claims, TokenVerifier
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
@@ -157,16 +158,28 @@ async def authenticate(
         principal = Principal.from_claims(await verifier.verify(token))
     except Unauthenticated as exc:
         return None, exc
+    try:
+        await ensure_not_revoked(principal, redis)
+    except Unauthenticated as exc:
+        return None, exc
+    return principal, None
+
+
+async def ensure_not_revoked(principal: Principal, redis: Redis) -> None:
+    """Raise UNAUTHENTICATED when the token expired or was revoked (token, session or user).
+
+    Checked once per request, and again on every event of a long-lived subscription."""
+    if time.time() >= principal.expires_at + LEEWAY_SECONDS:
+        raise Unauthenticated("Token expired")
     revoked_jti, revoked_session, revoked_before = await redis.mget(
         revoked_jti_key(principal.jti),
         revoked_session_key(principal.session_id or "-"),
         revoked_user_key(principal.id),
     )
     if revoked_jti is not None or revoked_session is not None:
-        return None, Unauthenticated("Token revoked")
+        raise Unauthenticated("Token revoked")
     if revoked_before is not None and principal.issued_at <= int(revoked_before):
-        return None, Unauthenticated("Token revoked")
-    return principal, None
+        raise Unauthenticated("Token revoked")
 
 
 def client_ip(connection: HTTPConnection) -> str | None:

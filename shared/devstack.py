@@ -40,8 +40,15 @@ DEFAULT_PORTS = {
     "payments": 4002,
     "admin": 4003,
     "profile": 4004,
+    "webhooks": 4005,
+    "simulator": 4010,
 }
-PORT_ENV = {name: f"{name.upper()}_PORT" for name in DEFAULT_PORTS}
+PORT_ENV = {
+    **{name: f"{name.upper()}_PORT" for name in DEFAULT_PORTS},
+    "webhooks": "WEBHOOK_PORT",
+    "simulator": "RAZORPAY_SIM_PORT",
+}
+SIMULATOR_KEY_ID = "rzp_test_simulator"
 ROUTER_DIR = REPO_ROOT / "router"
 GATEWAY_LOG_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error"}
 
@@ -89,6 +96,7 @@ class DevStack:
     log_to_files: bool = False
     seed: bool = True
     processes: list[Process] = field(default_factory=list)
+    use_simulator: bool = field(default=False, init=False)
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -137,6 +145,19 @@ class DevStack:
             self._mail = MailSink(self.mail_dir)
             env["SMTP_HOST"] = "127.0.0.1"
             env["SMTP_PORT"] = str(self._mail.start())
+
+        self.use_simulator = not env.get("RAZORPAY_API_BASE_URL")
+        if self.use_simulator:
+            # No Razorpay given: the bundled simulator plays it, with development secrets, and
+            # posts its webhooks to our sidecar.
+            env.setdefault("RAZORPAY_KEY_ID", SIMULATOR_KEY_ID)
+            for name in ("razorpay_key_secret", "razorpay_webhook_secret"):
+                if not env.get(name.upper()):
+                    env[name.upper()] = _read_or_create(
+                        secrets_dir / name, secrets.token_urlsafe(24)
+                    )
+            env["RAZORPAY_API_BASE_URL"] = self.url("simulator", "")
+            env["RAZORPAY_WEBHOOK_URLS"] = self.url("webhooks", "/webhooks/razorpay")
 
         for name, port in self.ports.items():
             env[PORT_ENV[name]] = str(port)
@@ -187,27 +208,39 @@ class DevStack:
             log.close()
         self.processes.append(Process(name, popen, health_url, log_path))
 
+    @staticmethod
+    def _uvicorn(factory: str, port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "--factory", factory,
+            "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", "--log-level", "warning", "--ws", "websockets-sansio",
+        ]  # fmt: skip
+
     def start(self, timeout: float = 90.0) -> None:
+        if self.use_simulator:
+            self._spawn(
+                "simulator",
+                [
+                    sys.executable,
+                    "-m",
+                    "subgraphs.payments.simulator",
+                    "--port",
+                    str(self.ports["simulator"]),
+                ],
+                REPO_ROOT,
+                self.url("simulator", "/healthz"),
+            )
+        self._spawn(
+            "webhooks",
+            self._uvicorn("subgraphs.payments.webhooks.app:create_app", self.ports["webhooks"]),
+            REPO_ROOT,
+            self.url("webhooks", "/readyz"),
+        )
         for service in SERVICES:
             port = self.ports[service]
             self._spawn(
                 service,
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    f"subgraphs.{service}.app:create_app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                    "--ws",
-                    "websockets-sansio",
-                ],
+                self._uvicorn(f"subgraphs.{service}.app:create_app", port),
                 REPO_ROOT,
                 f"http://127.0.0.1:{port}/readyz",
             )
@@ -248,6 +281,27 @@ class DevStack:
                     raise RuntimeError(f"not healthy in {timeout:.0f}s: {names}")
                 if pending:
                     time.sleep(0.1)
+
+    def summary(self) -> list[tuple[str, str]]:
+        """What a developer needs to know once everything is up: (label, where) rows."""
+        razorpay = (
+            ("Razorpay simulator", self.url("simulator", "/_sim/docs"))
+            if self.use_simulator
+            else ("Razorpay", self.env["RAZORPAY_API_BASE_URL"])
+        )
+        return [
+            ("router (GraphQL, GraphiQL, WebSocket)", self.url("router")),
+            *((service, self.url(service)) for service in SERVICES),
+            ("Razorpay webhook sidecar", self.url("webhooks", "/webhooks/razorpay")),
+            razorpay,
+            ("JWKS", self.url("auth", "/.well-known/jwks.json")),
+            ("mail sink (reset/verification mails)", str(self.mail_dir)),
+            (
+                "seeded accounts",
+                "admin@, vendor@, customer@example.com (password: DEV_SEED_PASSWORD "
+                "or .data/secrets/dev_seed_password)",
+            ),
+        ]
 
     def log_tail(self, process: Process, lines: int = 30) -> str:
         if process.log_path is None or not process.log_path.exists():
@@ -302,14 +356,8 @@ def main() -> None:
         stack.start()
         print(
             f"\nPayments BFF is up in {time.monotonic() - started:.1f}s ({app_env}):\n"
-            f"  router (GraphQL, GraphiQL, WebSocket)  {stack.url('router')}\n"
-            + "".join(f"  {s:<38} {stack.url(s)}\n" for s in SERVICES)
-            + f"  JWKS                                   "
-            f"{stack.url('auth', '/.well-known/jwks.json')}\n"
-            f"  mail sink (reset/verification mails)   {stack.mail_dir}\n"
-            "  seeded: admin@example.com, vendor@example.com, customer@example.com "
-            "(password: DEV_SEED_PASSWORD or .data/secrets/dev_seed_password)\n"
-            "Ctrl-C stops everything.",
+            + "".join(f"  {label:<38} {where}\n" for label, where in stack.summary())
+            + "Ctrl-C stops everything.",
             flush=True,
         )
         while not stopping.is_set():

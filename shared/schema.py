@@ -51,6 +51,12 @@ def request_guard(router_secret: str | None) -> type[SchemaExtension]:
             )
             if not signed:
                 raise Forbidden("Requests must come through the router")
+            yield
+
+        def on_execute(self) -> Iterator[None]:
+            # Here rather than in on_operation: Strawberry drops errors raised there for
+            # subscriptions, which would end them with a bare `complete`.
+            context: RequestContext = self.execution_context.context
             if context.auth_error is not None:
                 raise context.auth_error
             yield

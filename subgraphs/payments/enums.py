@@ -31,7 +31,10 @@ class TransactionKind(StrEnum):
 
     CREATE = "CREATE"
     STATUS_CHANGE = "STATUS_CHANGE"
+    CHECKOUT = "CHECKOUT"  # a Razorpay order was created for the payment
+    AUTHORIZATION = "AUTHORIZATION"  # Razorpay authorised a payment attempt (not yet captured)
     CAPTURE = "CAPTURE"
+    VERIFY_ATTEMPT = "VERIFY_ATTEMPT"  # one verifyPayment call, its outcome in `details`
     REFUND = "REFUND"
 
 
@@ -48,3 +51,14 @@ class EventType(StrEnum):
     PAYMENT_UPDATED = "payments:payment:updated"
     PAYMENT_COMPLETED = "payments:payment:completed"
     PAYMENT_FAILED = "payments:payment:failed"
+    # An audit record of one verifyPayment call (whatever its outcome); not a status change, so
+    # outside the `payments:payment:` family that the relay fans out to subscribers.
+    VERIFICATION_ATTEMPTED = "payments:verification:attempted"
+
+
+class RefundStatus(StrEnum):
+    """Our refund rows: PENDING until Razorpay reports it processed (or failed)."""
+
+    PENDING = "PENDING"
+    PROCESSED = "PROCESSED"
+    FAILED = "FAILED"

@@ -12,6 +12,8 @@ from subgraphs.payments.creation import NewPayment
 from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.money import normalize_currency
 from subgraphs.payments.repository import PaymentQuery
+from subgraphs.payments.service import parse_id
+from subgraphs.payments.verification import Verification
 
 
 @strawberry.input(
@@ -67,4 +69,27 @@ class CreatePaymentInput:
             description=self.description,
             payee_id=str(self.payee_id) if self.payee_id is not None else None,
             payer_id=str(self.payer_id) if self.payer_id is not None else None,
+        )
+
+
+@strawberry.input(description="What Razorpay Checkout's handler received, for one payment.")
+class VerifyPaymentInput:
+    payment_id: strawberry.ID
+    razorpay_order_id: str
+    razorpay_payment_id: str
+    razorpay_signature: str
+
+    def to_verification(self) -> Verification:
+        for field, value in (
+            ("razorpayOrderId", self.razorpay_order_id),
+            ("razorpayPaymentId", self.razorpay_payment_id),
+            ("razorpaySignature", self.razorpay_signature),
+        ):
+            if not value.strip() or len(value) > 256:
+                raise BadUserInput("A value from Razorpay Checkout is required here", field=field)
+        return Verification(
+            payment_id=parse_id(str(self.payment_id), field="paymentId"),
+            razorpay_order_id=self.razorpay_order_id.strip(),
+            razorpay_payment_id=self.razorpay_payment_id.strip(),
+            razorpay_signature=self.razorpay_signature.strip(),
         )

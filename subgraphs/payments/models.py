@@ -7,7 +7,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CHAR, BigInteger, DateTime, ForeignKey, Integer, MetaData, String, func
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    MetaData,
+    String,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -43,6 +53,8 @@ class Payment(Base):
     receipt: Mapped[str] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    # When reconciliation last asked Razorpay about this payment (it backs off on that).
+    last_reconciled_at: Mapped[datetime | None] = mapped_column(TZ)
     # Optimistic concurrency: every UPDATE checks and bumps it.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -63,6 +75,26 @@ class PaymentTransaction(Base):
     to_status: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Insertion order (steps of one transaction share `created_at`); set by the database.
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+
+
+class Refund(Base):
+    """A refund we asked Razorpay for (inserted before the call: its id makes the
+    `X-Refund-Idempotency` key) or one Razorpay reported that we did not ask for."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_T, primary_key=True, default=uuid.uuid4)
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(CHAR(3))
+    status: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    razorpay_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(UUID_T)
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
 
 
 class OutboxEvent(Base):

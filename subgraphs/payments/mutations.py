@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import strawberry
 from strawberry.types import Info
 
 from shared.scopes import Scope
-from subgraphs.payments import creation, lifecycle, service
+from subgraphs.payments import checkout, creation, lifecycle, refunds, service, verification
 from subgraphs.payments.context import Context
-from subgraphs.payments.inputs import CreatePaymentInput
-from subgraphs.payments.types import Payment
+from subgraphs.payments.inputs import CreatePaymentInput, VerifyPaymentInput
+from subgraphs.payments.types import CheckoutSession, Payment
 
 WRITE = [[Scope.PAYMENTS_WRITE.value]]
+REFUND = [[Scope.PAYMENTS_REFUND.value]]
 
 
 async def create_payment(info: Info[Context, None], input: CreatePaymentInput) -> Payment:
@@ -32,6 +35,45 @@ async def cancel_payment(info: Info[Context, None], id: strawberry.ID) -> Paymen
     return Payment.from_row(row)
 
 
+async def start_checkout(info: Info[Context, None], payment_id: strawberry.ID) -> CheckoutSession:
+    principal = info.context.require_principal()
+    parsed = service.parse_id(str(payment_id), field="paymentId")
+    async with info.context.db() as session:
+        result = await checkout.start_checkout(
+            session=session,
+            principal=principal,
+            gateway=info.context.gateway(),
+            payment_id=parsed,
+        )
+    return CheckoutSession.from_checkout(result)
+
+
+async def verify_payment(info: Info[Context, None], input: VerifyPaymentInput) -> Payment:
+    principal = info.context.require_principal()
+    check = input.to_verification()
+    async with info.context.db() as session:
+        row = await verification.verify_payment(
+            session=session, principal=principal, gateway=info.context.gateway(), check=check
+        )
+    return Payment.from_row(row)
+
+
+async def refund_payment(
+    info: Info[Context, None], id: strawberry.ID, amount: Decimal | None = None
+) -> Payment:
+    principal = info.context.require_principal()
+    payment_id = service.parse_id(str(id), field="id")
+    async with info.context.db() as session:
+        row = await refunds.refund_payment(
+            session=session,
+            principal=principal,
+            gateway=info.context.gateway(),
+            payment_id=payment_id,
+            amount=amount,
+        )
+    return Payment.from_row(row)
+
+
 @strawberry.type
 class Mutation:
     create_payment: Payment = strawberry.federation.mutation(
@@ -48,4 +90,31 @@ class Mutation:
         description="Cancel a payment before it completes: its creator or ADMIN.",
         authenticated=True,
         requires_scopes=WRITE,
+    )
+    start_checkout: CheckoutSession = strawberry.federation.mutation(
+        resolver=start_checkout,
+        description=(
+            "The payer opens Razorpay Checkout: creates the Razorpay order (PENDING/INITIATED -> "
+            "PROCESSING); while that order is open, returns the same order again."
+        ),
+        authenticated=True,
+        requires_scopes=WRITE,
+    )
+    verify_payment: Payment = strawberry.federation.mutation(
+        resolver=verify_payment,
+        description=(
+            "The payer hands over Checkout's handler response. Bad signature -> BAD_USER_INPUT "
+            "and FAILED; valid -> Razorpay's view applied (COMPLETED once captured). Idempotent."
+        ),
+        authenticated=True,
+        requires_scopes=WRITE,
+    )
+    refund_payment: Payment = strawberry.federation.mutation(
+        resolver=refund_payment,
+        description=(
+            "Refund a captured payment: its payee VENDOR or ADMIN. Without `amount`, all that is "
+            "left; partial refunds allowed, never more than what is left."
+        ),
+        authenticated=True,
+        requires_scopes=REFUND,
     )

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from shared.pagination import Connection
-from subgraphs.payments import service
+from shared.scopes import Scope
+from subgraphs.payments import report, service
 from subgraphs.payments.context import Context
 from subgraphs.payments.inputs import PaymentFilter
 from subgraphs.payments.repository import PaymentQuery
-from subgraphs.payments.types import READ, Payment, payment_connection
+from subgraphs.payments.types import READ, Payment, PaymentReport, payment_connection
+
+REPORT = [[Scope.PAYMENTS_REPORT.value]]
 
 
 async def resolve_payment(info: Info[Context, None], id: strawberry.ID) -> Payment | None:
@@ -36,6 +42,20 @@ async def resolve_payments(
     )
 
 
+async def resolve_payment_report(
+    info: Info[Context, None],
+    from_: Annotated[datetime, strawberry.argument(name="from")],
+    to: datetime,
+    currency: str | None = None,
+) -> PaymentReport:
+    principal = info.context.require_principal()
+    async with info.context.db() as session:
+        result = await report.payment_report(
+            session=session, principal=principal, start=from_, end=to, currency=currency
+        )
+    return PaymentReport.from_report(result)
+
+
 @strawberry.type
 class Query:
     payment: Payment | None = strawberry.federation.field(
@@ -52,4 +72,13 @@ class Query:
         ),
         authenticated=True,
         requires_scopes=READ,
+    )
+    payment_report: PaymentReport = strawberry.federation.field(
+        resolver=resolve_payment_report,
+        description=(
+            "Counts and totals per currency and status of payments created in [from, to): "
+            "a VENDOR's own (payee or creator), ADMIN's all."
+        ),
+        authenticated=True,
+        requires_scopes=REPORT,
     )

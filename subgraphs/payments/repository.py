@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.pagination import Keyset, keyset_before
@@ -76,10 +76,30 @@ async def count_payments(*, session: AsyncSession, query: PaymentQuery) -> int:
 async def get_payment(
     *, session: AsyncSession, payment_id: uuid.UUID, for_update: bool = False
 ) -> Payment | None:
-    statement = select(Payment).where(Payment.id == payment_id)
+    return await _one(session, select(Payment).where(Payment.id == payment_id), for_update)
+
+
+async def get_payment_by_order_id(
+    *, session: AsyncSession, order_id: str, for_update: bool = False
+) -> Payment | None:
+    statement = select(Payment).where(Payment.razorpay_order_id == order_id)
+    return await _one(session, statement, for_update)
+
+
+async def get_payment_by_provider_payment_id(
+    *, session: AsyncSession, provider_payment_id: str, for_update: bool = False
+) -> Payment | None:
+    statement = select(Payment).where(Payment.razorpay_payment_id == provider_payment_id)
+    return await _one(session, statement, for_update)
+
+
+async def _one(session: AsyncSession, statement: Select[Any], for_update: bool) -> Payment | None:
     if for_update:
-        statement = statement.with_for_update()
-    return await session.scalar(statement)
+        # Locked reads refresh a row the session already holds: what it saw before the lock
+        # may be stale.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    payment: Payment | None = await session.scalar(statement)
+    return payment
 
 
 async def get_payments(
@@ -104,7 +124,7 @@ async def transactions_for(
         .order_by(
             PaymentTransaction.payment_id,
             PaymentTransaction.created_at,
-            PaymentTransaction.id,
+            PaymentTransaction.seq,
         )
     )
     return (await session.scalars(statement)).all()
@@ -181,3 +201,45 @@ def add_event(
     )
     session.add(event)
     return event
+
+
+async def has_transaction(
+    *, session: AsyncSession, payment_id: uuid.UUID, kind: str, provider_payment_id: str
+) -> bool:
+    """Whether the payment already has a `kind` row about this Razorpay payment."""
+    statement = select(PaymentTransaction.id).where(
+        PaymentTransaction.payment_id == payment_id,
+        PaymentTransaction.kind == kind,
+        PaymentTransaction.details["razorpayPaymentId"].astext == provider_payment_id,
+    )
+    return (await session.scalar(statement.limit(1))) is not None
+
+
+async def reconcile_candidates(
+    *, session: AsyncSession, stuck_before: datetime, since: datetime, limit: int
+) -> Sequence[tuple[uuid.UUID, str]]:
+    """(id, Razorpay order id) of PROCESSING and FAILED payments last changed in
+    `[since, stuck_before)`, not reconciled since `stuck_before`; least recently checked first."""
+    statement = (
+        select(Payment.id, Payment.razorpay_order_id)
+        .where(
+            Payment.status.in_([PaymentStatus.PROCESSING, PaymentStatus.FAILED]),
+            Payment.razorpay_order_id.is_not(None),
+            Payment.updated_at < stuck_before,
+            Payment.updated_at >= since,
+            or_(Payment.last_reconciled_at.is_(None), Payment.last_reconciled_at < stuck_before),
+        )
+        .order_by(Payment.last_reconciled_at.asc().nulls_first(), Payment.updated_at)
+        .limit(limit)
+    )
+    return [(pid, str(order)) for pid, order in (await session.execute(statement)).all()]
+
+
+async def mark_reconciled(*, session: AsyncSession, payment_id: uuid.UUID, at: datetime) -> None:
+    """Bookkeeping only: no version bump, so it never conflicts with a concurrent change."""
+    await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id)
+        .values(last_reconciled_at=at)
+        .execution_options(synchronize_session=False)
+    )

@@ -7,6 +7,7 @@ from shared.schema import SubgraphSchema, build_schema
 from subgraphs.payments.mutations import Mutation
 from subgraphs.payments.policies import POLICIES
 from subgraphs.payments.queries import Query
+from subgraphs.payments.subscriptions import Subscription
 from subgraphs.payments.types import Payment, User
 
 
@@ -14,6 +15,7 @@ def create_schema(router_secret: str | None) -> SubgraphSchema:
     return build_schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=(Payment, User),
         policies=POLICIES,
         router_secret=router_secret,

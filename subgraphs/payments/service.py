@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
-from shared.errors import BadUserInput, NotFound
+from shared.errors import BadUserInput, Forbidden, NotFound
 from shared.pagination import PageRequest
 from subgraphs.payments import repository as repo
+from subgraphs.payments.enums import PaymentType
 from subgraphs.payments.models import Payment
 from subgraphs.payments.repository import PaymentQuery
 
@@ -26,6 +27,23 @@ def can_view(principal: Principal, payment: Payment) -> bool:
         payment.payee_id,
         payment.created_by,
     )
+
+
+def payer_of(payment: Payment) -> uuid.UUID | None:
+    """Who pays: the creator of a PAYMENT, the named payer of an INITIATE request."""
+    if payment.type == PaymentType.PAYMENT:
+        return payment.created_by
+    return payment.payer_id
+
+
+def ensure_payer(principal: Principal, payment: Payment | None) -> Payment:
+    """The payment, if the caller is its payer: NOT_FOUND when the caller cannot see it,
+    FORBIDDEN when they can but do not pay it (ADMIN included: paying is the payer's act)."""
+    if payment is None or not can_view(principal, payment):
+        raise NotFound("Payment not found")
+    if payer_of(payment) != principal.id:
+        raise Forbidden("Only the payer can do this")
+    return payment
 
 
 def parse_id(value: str, *, field: str) -> uuid.UUID:

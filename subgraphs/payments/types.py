@@ -13,11 +13,13 @@ from shared.errors import NotFound
 from shared.pagination import Connection, PageRequest, build_connection
 from shared.scopes import Scope
 from subgraphs.payments import service
+from subgraphs.payments.checkout import Checkout
 from subgraphs.payments.context import Context
 from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
 from subgraphs.payments.money import to_major
+from subgraphs.payments.report import Report
 from subgraphs.payments.repository import PaymentQuery
 
 READ = [[Scope.PAYMENTS_READ.value]]
@@ -150,3 +152,79 @@ class User:
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> User:
         return cls(id=id)
+
+
+@strawberry.type(description="What Razorpay Checkout needs: open it with these values.")
+class CheckoutSession:
+    payment_id: strawberry.ID
+    razorpay_order_id: str = strawberry.field(description="Checkout's `order_id` option.")
+    razorpay_key_id: str = strawberry.field(description="Checkout's `key` option.")
+    amount: Decimal = strawberry.field(description="Major units, for display.")
+    amount_minor: int = strawberry.field(description="Checkout's `amount` option (minor units).")
+    currency: str
+    description: str | None
+    payment: Payment
+
+    @classmethod
+    def from_checkout(cls, checkout: Checkout) -> CheckoutSession:
+        row = checkout.payment
+        return cls(
+            payment_id=strawberry.ID(str(row.id)),
+            razorpay_order_id=checkout.order_id,
+            razorpay_key_id=checkout.key_id,
+            amount=to_major(row.amount_minor, row.currency),
+            amount_minor=row.amount_minor,
+            currency=row.currency,
+            description=row.description,
+            payment=Payment.from_row(row),
+        )
+
+
+@strawberry.type(description="One currency's totals in a payment report.")
+class CurrencyTotals:
+    currency: str
+    count: int = strawberry.field(description="Payments of every status.")
+    captured_count: int = strawberry.field(description="COMPLETED or (partially) refunded.")
+    gross: Decimal = strawberry.field(description="Amounts captured.")
+    refunded: Decimal = strawberry.field(description="Refunds processed.")
+    net: Decimal = strawberry.field(description="gross - refunded.")
+
+
+@strawberry.type(description="Payments of one status and currency in a payment report.")
+class StatusTotals:
+    status: PaymentStatus
+    currency: str
+    count: int
+    amount: Decimal
+
+
+@strawberry.type(description="Payments created in [from, to): totals per currency and status.")
+class PaymentReport:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    currency: str | None
+    totals: list[CurrencyTotals]
+    by_status: list[StatusTotals]
+
+    @classmethod
+    def from_report(cls, report: Report) -> PaymentReport:
+        return cls(
+            from_=report.start,
+            to=report.end,
+            currency=report.currency,
+            totals=[
+                CurrencyTotals(
+                    currency=c.currency,
+                    count=c.count,
+                    captured_count=c.captured_count,
+                    gross=c.gross,
+                    refunded=c.refunded,
+                    net=c.net,
+                )
+                for c in report.currencies
+            ],
+            by_status=[
+                StatusTotals(status=s.status, currency=s.currency, count=s.count, amount=s.amount)
+                for s in report.statuses
+            ],
+        )

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from shared import router_signature
-from shared.devstack import DevStack, free_port
+from shared.devstack import DEFAULT_PORTS, DevStack, free_port
 from subgraphs.auth.seed import seed
 from tests.conftest import Infra
 
@@ -24,7 +24,7 @@ RATE_LIMIT_PER_IP = "10000"  # every e2e call comes from 127.0.0.1
 
 @pytest.fixture(scope="session")
 def stack(infra: Infra) -> Iterator[DevStack]:
-    ports = {name: free_port() for name in ("router", "auth", "payments", "admin", "profile")}
+    ports = {name: free_port() for name in DEFAULT_PORTS}
     stack = DevStack(
         app_env="test",
         data_dir=infra.data_dir / "stack",

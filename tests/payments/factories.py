@@ -24,6 +24,9 @@ async def insert_payment(
     created_at: datetime | None = None,
     transactions: int = 1,
     commit: bool = True,
+    order_id: str | None = None,
+    provider_payment_id: str | None = None,
+    amount_refunded_minor: int = 0,
 ) -> Payment:
     now = created_at or datetime.now(UTC)
     payment_id = uuid.uuid4()
@@ -32,13 +35,15 @@ async def insert_payment(
         type=type,
         status=status,
         amount_minor=amount_minor,
-        amount_refunded_minor=0,
+        amount_refunded_minor=amount_refunded_minor,
         currency=currency,
         description=f"test payment {payment_id.hex[:6]}",
         payer_id=payer_id if payer_id is not None else created_by,
         payee_id=payee_id,
         created_by=created_by,
         receipt=f"rcpt_{payment_id.hex}",
+        razorpay_order_id=order_id,
+        razorpay_payment_id=provider_payment_id,
         created_at=now,
         updated_at=now,
     )
@@ -63,3 +68,8 @@ async def insert_payment(
     else:
         await session.flush()
     return payment
+
+
+def razorpay_id(prefix: str) -> str:
+    """A unique Razorpay-shaped id (`order_` / `pay_` / `rfnd_` + 14 characters)."""
+    return f"{prefix}_{uuid.uuid4().hex[:14]}"

@@ -1,0 +1,69 @@
+"""payments: outbox order (seq) and NOTIFY on insert for the relay
+
+Revision ID: 0003_outbox_notify
+Revises: 0002_webhook_events
+Create Date: 2025-01-03 00:00:00
+
+`seq` is the insertion order the relay publishes in (a row of a later transition of the same
+payment is inserted after the earlier one committed: the payment row is locked meanwhile).
+The statement-level trigger sends `NOTIFY payments_outbox` (delivered at commit, never for a
+rolled-back insert) so relays publish at once instead of waiting for their poll.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003_outbox_notify"
+down_revision: str | Sequence[str] | None = "0002_webhook_events"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+SCHEMA = "payments"
+
+
+def upgrade() -> None:
+    op.execute(
+        f"ALTER TABLE {SCHEMA}.outbox_events ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY"
+    )
+    op.drop_index("ix_outbox_events_unpublished", table_name="outbox_events", schema=SCHEMA)
+    op.create_index(
+        "ix_outbox_events_unpublished_seq",
+        "outbox_events",
+        ["seq"],
+        schema=SCHEMA,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.execute(
+        f"""
+        CREATE FUNCTION {SCHEMA}.notify_outbox() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('payments_outbox', '');
+            RETURN NULL;
+        END
+        $$
+        """
+    )
+    op.execute(
+        f"""
+        CREATE TRIGGER outbox_events_notify
+        AFTER INSERT ON {SCHEMA}.outbox_events
+        FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.notify_outbox()
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute(f"DROP TRIGGER outbox_events_notify ON {SCHEMA}.outbox_events")
+    op.execute(f"DROP FUNCTION {SCHEMA}.notify_outbox()")
+    op.drop_index("ix_outbox_events_unpublished_seq", table_name="outbox_events", schema=SCHEMA)
+    op.create_index(
+        "ix_outbox_events_unpublished",
+        "outbox_events",
+        ["occurred_at"],
+        schema=SCHEMA,
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.execute(f"ALTER TABLE {SCHEMA}.outbox_events DROP COLUMN seq")

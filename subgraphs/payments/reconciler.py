@@ -1,0 +1,123 @@
+"""The periodic reconciliation task every payments process starts (see `reconcile.py`).
+
+Every `RECONCILE_INTERVAL_SECONDS` (0 turns it off) each process tries to take a Redis lock
+(`SET payments:reconcile:lock <token> NX PX <ttl>`); the one that gets it runs a pass, the others
+skip that tick, so one replica at a time asks Razorpay. The lock is released by its holder only
+(compare-and-delete) and expires on its own if that process dies. Two passes overlapping after a
+very long run would still be safe: sync is idempotent and locks each payment row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.app import Resources
+from shared.config import PaymentsSettings
+from subgraphs.payments.razorpay import RazorpayGateway
+from subgraphs.payments.reconcile import ReconcileReport, reconcile
+
+log = logging.getLogger("bff.payments.reconcile")
+
+LOCK_KEY = "payments:reconcile:lock"
+RESOURCE_KEY = "payments.reconciler"
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        gateway: RazorpayGateway,
+        settings: PaymentsSettings,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._redis = redis
+        self._gateway = gateway
+        self.interval_s = settings.reconcile_interval_seconds
+        self.older_than = timedelta(seconds=settings.reconcile_older_than_seconds)
+        self.window = timedelta(seconds=settings.reconcile_window_seconds)
+        self.limit = settings.reconcile_batch_size
+        self.lock_ttl_ms = int(max(self.interval_s * 5, 300.0) * 1000)
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> ReconcileReport | None:
+        """One pass if this process gets the lock, else None."""
+        token = secrets.token_hex(16)
+        if not await self._redis.set(LOCK_KEY, token, nx=True, px=self.lock_ttl_ms):
+            return None
+        try:
+            report = await reconcile(
+                sessionmaker=self._sessionmaker,
+                client=self._gateway,
+                older_than=self.older_than,
+                limit=self.limit,
+                window=self.window,
+            )
+        finally:
+            await self._redis.eval(_RELEASE, 1, LOCK_KEY, token)
+        if report.examined or report.refunds_examined or report.errors:
+            log.info(
+                report.summary(),
+                extra={"changed": report.applied, "errors": report.errors},
+            )
+        return report
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                await self.run_once()
+            except Exception as exc:  # a failed pass must not end the loop
+                log.warning("reconciliation pass failed", extra={"error_type": type(exc).__name__})
+
+    def start(self) -> None:
+        if self.interval_s > 0 and self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="payments-reconciler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+Hook = Callable[[Resources], Awaitable[None]]
+
+
+def reconciler_hooks(
+    gateway: RazorpayGateway | None, settings: PaymentsSettings
+) -> tuple[list[Hook], list[Hook]]:
+    """(on_startup, on_shutdown) hooks for `create_subgraph_app`; none without a gateway."""
+    if gateway is None:
+        return [], []
+
+    async def start(resources: Resources) -> None:
+        reconciler = Reconciler(
+            sessionmaker=resources.sessionmaker,
+            redis=resources.redis,
+            gateway=gateway,
+            settings=settings,
+        )
+        resources.extra[RESOURCE_KEY] = reconciler
+        reconciler.start()
+
+    async def stop(resources: Resources) -> None:
+        reconciler = resources.extra.pop(RESOURCE_KEY, None)
+        if isinstance(reconciler, Reconciler):
+            await reconciler.stop()
+
+    return [start], [stop]

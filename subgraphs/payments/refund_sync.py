@@ -1,0 +1,174 @@
+"""Applying Razorpay's view of a refund (see `sync.py`, which exports it).
+
+Our refund rows are matched by Razorpay refund id, else by our idempotency key (sent as the
+refund's receipt), else by the oldest unlinked PENDING refund of the same amount; a refund we did
+not ask for (e.g. from the dashboard) gets a row of its own. `processed` applies each refund
+once and moves the payment to PARTIALLY_REFUNDED / REFUNDED by the cumulative processed amount.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.logging import mask
+from subgraphs.payments import refund_repository as refund_repo
+from subgraphs.payments import repository as repo
+from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKind
+from subgraphs.payments.enums import TransactionStatus as TxStatus
+from subgraphs.payments.lifecycle import change_status
+from subgraphs.payments.models import Payment, Refund
+from subgraphs.payments.provider_types import (
+    CAPTURED,
+    SETTLED,
+    ApplyResult,
+    ProviderRefund,
+    log_mismatch,
+)
+from subgraphs.payments.state import can_transition
+
+log = logging.getLogger("bff.payments.sync")
+
+
+async def apply_provider_refund(
+    *, session: AsyncSession, refund: ProviderRefund, source: str, now: datetime | None = None
+) -> ApplyResult:
+    """Apply Razorpay's view of one refund to our payment of that Razorpay payment."""
+    now = now or datetime.now(UTC)
+    row = await repo.get_payment_by_provider_payment_id(
+        session=session, provider_payment_id=refund.payment_id, for_update=True
+    )
+    if row is None:
+        log.info(
+            "razorpay refund for an unknown payment",
+            extra={"provider_id": mask(refund.payment_id), "source": source},
+        )
+        return ApplyResult("unknown_order", None)
+    ours = await refund_repo.find_refund(
+        session=session, payment_id=row.id, provider_refund_id=refund.id, key=refund.receipt
+    )
+    if ours is None:
+        ours = await refund_repo.unlinked_refund(
+            session=session, payment_id=row.id, amount_minor=refund.amount_minor
+        )
+    unapplied = ours is None or ours.status == RefundStatus.PENDING
+    if (
+        refund.currency != row.currency
+        or (ours is not None and ours.amount_minor != refund.amount_minor)
+        or (ours is not None and ours.payment_id != row.id)
+        or (
+            refund.status == "processed"
+            and unapplied
+            and row.amount_refunded_minor + refund.amount_minor > row.amount_minor
+        )
+    ):
+        log_mismatch("refund", row, refund.id, source)
+        return ApplyResult("mismatch", row.id)
+    changed = False
+    if ours is None:
+        ours = Refund(
+            id=uuid.uuid4(),
+            payment_id=row.id,
+            amount_minor=refund.amount_minor,
+            currency=row.currency,
+            status=RefundStatus.PENDING,
+            idempotency_key=f"ext_{refund.id}"[:64],
+            razorpay_refund_id=refund.id,
+            requested_by=None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ours)
+        changed = True
+    elif ours.razorpay_refund_id is None:
+        ours.razorpay_refund_id = refund.id
+        changed = True
+    if refund.status == "processed":
+        changed = await _refund_processed(session, row, ours, source, now) or changed
+    elif refund.status == "failed":
+        changed = _refund_failed(session, row, ours, source, now) or changed
+    await session.flush()
+    return ApplyResult("applied" if changed else "unchanged", row.id)
+
+
+def _refund_tx(
+    session: AsyncSession, row: Payment, ours: Refund, status: TxStatus, source: str, now: datetime
+) -> None:
+    repo.add_transaction(
+        session=session,
+        payment=row,
+        kind=TransactionKind.REFUND,
+        amount_minor=ours.amount_minor,
+        status=status,
+        from_status=None,
+        to_status=None,
+        created_at=now,
+        details={
+            "source": source,
+            "refundId": str(ours.id),
+            "razorpayRefundId": ours.razorpay_refund_id,
+        },
+    )
+
+
+async def _refund_processed(
+    session: AsyncSession, row: Payment, ours: Refund, source: str, now: datetime
+) -> bool:
+    if ours.status != RefundStatus.PENDING:
+        return False  # each refund id is applied once (a FAILED one never comes back)
+    total = row.amount_refunded_minor + ours.amount_minor  # checked against the amount above
+    current = PaymentStatus(row.status)
+    if current not in SETTLED and can_transition(current, PaymentStatus.COMPLETED):
+        # A processed refund proves the capture we have not heard of yet.
+        await change_status(
+            session=session,
+            payment=row,
+            target=PaymentStatus.COMPLETED,
+            actor_id=None,
+            now=now,
+            details={"source": source, "reason": "refund implies capture"},
+        )
+    elif current not in CAPTURED:
+        log.error(
+            "razorpay refunded a %s payment",
+            current.value,
+            extra={"payment": mask(str(row.id)), "provider_id": mask(ours.razorpay_refund_id)},
+        )
+        return False
+    ours.status = RefundStatus.PROCESSED
+    ours.updated_at = now
+    row.amount_refunded_minor = total
+    _refund_tx(session, row, ours, TxStatus.SUCCEEDED, source, now)
+    full = total == row.amount_minor
+    target = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+    await change_status(
+        session=session,
+        payment=row,
+        target=target,
+        actor_id=None,
+        now=now,
+        details={"source": source, "refundId": str(ours.id), "amountRefundedMinor": total},
+    )
+    return True
+
+
+def _refund_failed(
+    session: AsyncSession, row: Payment, ours: Refund, source: str, now: datetime
+) -> bool:
+    if ours.status == RefundStatus.FAILED:
+        return False
+    if ours.status == RefundStatus.PROCESSED:
+        # The bank bounced a processed refund: the money is refundable again; the status only
+        # moves forward, so it stays (an operator sees the FAILED refund transaction).
+        row.amount_refunded_minor -= ours.amount_minor
+        row.updated_at = now
+        log.warning(
+            "a processed refund failed", extra={"provider_id": mask(ours.razorpay_refund_id)}
+        )
+    ours.status = RefundStatus.FAILED
+    ours.updated_at = now
+    _refund_tx(session, row, ours, TxStatus.FAILED, source, now)
+    return True

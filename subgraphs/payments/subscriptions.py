@@ -1,0 +1,105 @@
+"""`Subscription.paymentUpdated`: a payment's status changes, pushed as they are committed.
+
+Authorised when the subscription starts: the field's directives (`@authenticated`, scope
+`payments:read`) and the same visibility rule as `payment(id)` (payer, payee, creator or ADMIN;
+anyone else, or an unknown id: NOT_FOUND, and the subscription ends with that `error`). Then
+each update announced on the payment's Redis channel (`pubsub.py`) is re-read in a session of
+its own and pushed when its status or `updatedAt` changed. The subscription ends with
+UNAUTHENTICATED when the caller's token expires or is revoked.
+
+Over WebSocket the context is per connection (the principal comes from `connection_init`, see
+`shared.app.SubgraphRouter.on_ws_connect`): nothing here keeps the connection's session open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from shared.context import Principal, ensure_not_revoked
+from shared.errors import NotFound, Unauthenticated
+from subgraphs.payments import repository as repo
+from subgraphs.payments import service
+from subgraphs.payments.context import Context
+from subgraphs.payments.models import Payment as PaymentRow
+from subgraphs.payments.pubsub import payment_updates
+from subgraphs.payments.types import READ, Payment
+
+
+async def _reload(context: Context, principal: Principal, payment_id: uuid.UUID) -> PaymentRow:
+    """The payment as committed now, with its history primed for the `transactions` field."""
+    async with context.new_session() as session:
+        row = await repo.get_payment(session=session, payment_id=payment_id)
+        if row is None or not service.can_view(principal, row):
+            raise NotFound("Payment not found")
+        history = await repo.transactions_for(session=session, payment_ids=[payment_id])
+    # The connection's loaders live as long as the connection: drop what an earlier event cached.
+    loader = context.loaders.transactions_by_payment_id
+    loader.clear(payment_id).prime(payment_id, list(history))
+    return row
+
+
+async def _release_connection_session(context: Context) -> None:
+    """The event has been resolved: close the session a field may have opened through the
+    connection's context, or it would stay checked out (idle in transaction) for as long as
+    the WebSocket lives. Under `db()`'s lock, so no sibling operation is using it."""
+    async with context.db():
+        await context.close()
+
+
+async def _updates(
+    context: Context, principal: Principal, row: PaymentRow
+) -> AsyncGenerator[Payment, None]:
+    last: tuple[str, datetime] = (row.status, row.updated_at)
+    deadline = asyncio.get_running_loop().time() + max(0.0, principal.expires_at - time.time())
+    async with aclosing(payment_updates(context.redis, row.id)) as updates:
+        while True:
+            # The first item comes once subscribed: a change committed since `row` was read is
+            # pushed then, so none is missed. (The deadline never spans a `yield`.)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await anext(updates)
+            except TimeoutError:
+                raise Unauthenticated("Token expired") from None
+            await ensure_not_revoked(principal, context.redis)
+            current = await _reload(context, principal, row.id)
+            if (current.status, current.updated_at) == last:
+                continue  # already pushed (a duplicate delivery, or no visible change)
+            last = (current.status, current.updated_at)
+            yield Payment.from_row(current)
+            await _release_connection_session(context)
+
+
+async def subscribe_payment_updated(
+    info: Info[Context, None], id: strawberry.ID
+) -> AsyncIterator[Payment]:
+    context = info.context
+    principal = context.require_principal()
+    payment_id = service.parse_id(str(id), field="id")
+    await ensure_not_revoked(principal, context.redis)
+    async with context.new_session() as session:
+        row = await service.get_visible_payment(
+            session=session, principal=principal, payment_id=payment_id
+        )
+    return _updates(context, principal, row)
+
+
+@strawberry.type
+class Subscription:
+    payment_updated = strawberry.federation.field(
+        resolver=subscribe_payment_updated,
+        is_subscription=True,
+        description=(
+            "The payment each time its status changes (payer, payee, creator or ADMIN; else "
+            "NOT_FOUND). Over graphql-transport-ws; ends when the token expires."
+        ),
+        authenticated=True,
+        requires_scopes=READ,
+    )

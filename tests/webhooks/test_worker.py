@@ -1,0 +1,126 @@
+"""The background worker running in the sidecar, its gauges, and the parked/replay CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.config import webhook_settings
+from subgraphs.payments.enums import PaymentStatus
+from subgraphs.payments.webhooks.__main__ import main
+from tests.conftest import Infra
+from tests.webhooks.conftest import Db, MakeSettings, running
+from tests.webhooks.factories import SECRET, delivery, event, insert_payment, payment_entity, rzp_id
+
+
+async def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_worker_applies_an_event_whose_order_was_still_committing(
+    make_settings: MakeSettings, committed: AsyncSession, db: Db
+) -> None:
+    order_id = rzp_id("order")
+    sent = delivery(event("payment.captured", payment=payment_entity(order_id=order_id)))
+    settings = make_settings(
+        webhook_worker_enabled=True,
+        webhook_worker_interval_seconds=0.05,
+        webhook_backoff_base_seconds=0.05,
+        webhook_backoff_max_seconds=0.1,
+        webhook_unknown_order_max_attempts=1_000,
+    )
+    async with running(settings) as sidecar:
+        response = await sidecar.deliver(sent)
+        payment = await insert_payment(committed, order_id=order_id)
+
+        async def applied() -> bool:
+            row = await db.event(sent.event_id or "")
+            return row is not None and row.applied_at is not None
+
+        await wait_for(applied)
+        await sidecar.runtime.worker.refresh_gauges()
+        metrics = (await sidecar.client.get("/metrics")).text
+
+    assert response.json()["outcome"] == "unknown_order"
+    row = await db.event(sent.event_id or "")
+    assert row is not None
+    assert row.outcome == "applied"
+    assert row.attempts >= 2
+    assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED
+    assert await db.transitions(payment.id) == [("PROCESSING", "COMPLETED")]
+    assert 'webhook_events_applied_total{outcome="applied",path="worker"} 1.0' in metrics
+    assert "webhook_events_waiting " in metrics
+    assert not sidecar.runtime.worker.running  # stopped with the app
+
+
+async def test_metrics_health_and_readiness(make_settings: MakeSettings) -> None:
+    async with running(make_settings()) as sidecar:
+        health = await sidecar.client.get("/healthz")
+        ready = await sidecar.client.get("/readyz")
+        await sidecar.deliver(delivery(event("x.y")))
+        await sidecar.deliver(delivery(event("x.y"), secret="wrong"))
+        sent = delivery(event("x.y"))
+        await sidecar.deliver(sent)
+        await sidecar.deliver(sent)
+        metrics = await sidecar.client.get("/metrics")
+
+    assert health.json() == {"status": "ok", "service": "webhooks"}
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "service": "webhooks"}
+    assert "x-request-id" in health.headers
+    text = metrics.text
+    assert "webhook_deliveries_received_total 4.0" in text
+    assert 'webhook_events_stored_total{event_type="other"} 2.0' in text
+    assert "webhook_events_duplicate_total 1.0" in text
+    assert 'webhook_signatures_invalid_total{reason="mismatch"} 1.0' in text
+    assert 'webhook_events_applied_total{outcome="ignored",path="request"} 2.0' in text
+    assert "webhook_response_seconds_bucket" in text
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, infra: Infra):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", infra.database_url)
+    monkeypatch.setenv("REDIS_URL", infra.redis_url)
+    monkeypatch.setenv("RAZORPAY_WEBHOOK_SECRET", SECRET)
+    webhook_settings.cache_clear()
+    yield
+    webhook_settings.cache_clear()
+
+
+async def test_cli_lists_and_replays_parked_events(
+    env: None,
+    make_settings: MakeSettings,
+    committed: AsyncSession,
+    db: Db,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    order_id = rzp_id("order")
+    sent = delivery(event("payment.captured", payment=payment_entity(order_id=order_id)))
+    async with running(make_settings(webhook_unknown_order_max_attempts=1)) as sidecar:
+        await sidecar.deliver(sent)
+    assert (await db.event(sent.event_id or "")).parked_at is not None  # type: ignore[union-attr]
+    payment = await insert_payment(committed, order_id=order_id)
+
+    listed = await asyncio.to_thread(main, ["parked", "--limit", "1000"])
+    out = capsys.readouterr().out
+    replayed = await asyncio.to_thread(main, ["replay", sent.event_id or ""])
+    unknown = await asyncio.to_thread(main, ["replay", "evt_not_parked"])
+    captured = capsys.readouterr()
+    async with running(make_settings()) as sidecar:
+        await sidecar.runtime.worker.run_once()
+
+    assert listed == 0
+    assert f"{sent.event_id}\tpayment.captured\tunknown_order\t1\t" in out
+    assert replayed == 0
+    assert unknown == 1
+    assert "queued 1 event(s)" in captured.out
+    assert "not parked (or unknown): evt_not_parked" in captured.err
+    assert (await db.event(sent.event_id or "")).outcome == "applied"  # type: ignore[union-attr]
+    assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED
