@@ -1,0 +1,68 @@
+"""The orchestrator's decisions, without starting the processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.devstack import DEFAULT_PORTS, SIMULATOR_KEY_ID, DevStack, free_port
+from tests.conftest import Infra
+
+
+def make_stack(infra: Infra, tmp_path: Path, **env: str) -> DevStack:
+    return DevStack(
+        app_env="test",
+        data_dir=tmp_path,
+        ports={name: free_port() for name in DEFAULT_PORTS},
+        base_env=env,
+        database_url=infra.database_url,
+        redis_url=infra.redis_url,
+    )
+
+
+def test_without_a_razorpay_url_the_simulator_plays_razorpay(infra: Infra, tmp_path: Path) -> None:
+    stack = make_stack(infra, tmp_path)
+    try:
+        stack.prepare()
+        env = stack.env
+        assert stack.use_simulator
+        assert env["RAZORPAY_KEY_ID"] == SIMULATOR_KEY_ID
+        assert env["RAZORPAY_API_BASE_URL"] == stack.url("simulator", "")
+        assert env["RAZORPAY_WEBHOOK_URLS"] == stack.url("webhooks", "/webhooks/razorpay")
+        assert len(env["RAZORPAY_KEY_SECRET"]) >= 24
+        assert ("Razorpay simulator", stack.url("simulator", "/_sim/docs")) in stack.summary()
+        first = (env["RAZORPAY_KEY_SECRET"], env["RAZORPAY_WEBHOOK_SECRET"], env["JWT_PRIVATE_KEY"])
+    finally:
+        stack.stop()
+    again = make_stack(infra, tmp_path)
+    try:
+        again.prepare()
+        # Secrets are made once and kept with the data.
+        assert first == (
+            again.env["RAZORPAY_KEY_SECRET"],
+            again.env["RAZORPAY_WEBHOOK_SECRET"],
+            again.env["JWT_PRIVATE_KEY"],
+        )
+    finally:
+        again.stop()
+
+
+def test_a_given_razorpay_is_used_as_it_is(infra: Infra, tmp_path: Path) -> None:
+    given = {
+        "RAZORPAY_API_BASE_URL": "http://127.0.0.1:9/razorpay-compatible",
+        "RAZORPAY_KEY_ID": "rzp_test_elsewhere",
+        "RAZORPAY_KEY_SECRET": "their-secret-value-123",
+        "RAZORPAY_WEBHOOK_SECRET": "their-webhook-secret-456",
+        "SMTP_HOST": "smtp.example.internal",
+        "ROUTER_HMAC_SECRET": "given-router-secret",
+    }
+    stack = make_stack(infra, tmp_path, **given)
+    try:
+        stack.prepare()
+        assert not stack.use_simulator
+        for name, value in given.items():
+            assert stack.env[name] == value
+        assert "RAZORPAY_WEBHOOK_URLS" not in stack.env
+        assert ("Razorpay", given["RAZORPAY_API_BASE_URL"]) in stack.summary()
+        assert not (tmp_path / "secrets" / "razorpay_key_secret").exists()
+    finally:
+        stack.stop()
