@@ -20,6 +20,7 @@ import {
   useValidationErrorCode,
   validateUser,
 } from './src/plugins.ts';
+import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
 
 let settings: ReturnType<typeof loadSettings>;
 try {
@@ -94,7 +95,13 @@ export const gatewayConfig = defineConfig({
 
   // HMAC upstream signature (@graphql-mesh/hmac-upstream-signature 2.1.0): every subgraph
   // request, HTTP and WebSocket subscribe, carries extensions["hmac-signature"].
-  hmacSignature: { secret: settings.hmacSecret },
+  // Files of a multipart request are signed as `null`, as the subgraph receives them in the
+  // `operations` part (src/uploads.ts).
+  hmacSignature: { secret: settings.hmacSecret, serializeExecutionRequest: signedPayload },
+
+  // File uploads (GraphQL multipart request spec), forwarded to the subgraph as multipart
+  // (@graphql-tools/executor-http); bounded and CSRF-checked by useMultipartGuard.
+  multipart: true,
 
   // Headers for every subgraph HTTP request, and (WebSocket) in the subscribe payload's
   // extensions.headers. Values come from the context (useUpstreamValues), which covers
@@ -130,7 +137,7 @@ export const gatewayConfig = defineConfig({
       ? {
           origin: settings.corsOrigins,
           credentials: true,
-          allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'],
+          allowedHeaders: ['content-type', 'authorization', 'x-request-id', ...CSRF_HEADERS],
           exposedHeaders: ['x-request-id'],
           methods: ['GET', 'POST', 'OPTIONS'],
           maxAge: 600,
@@ -143,6 +150,7 @@ export const gatewayConfig = defineConfig({
 
   plugins: () => [
     useRequestIds(),
+    useMultipartGuard({ maxBytes: settings.maxUploadBytes }),
     useValidationErrorCode(),
     useAccessTokens(verify),
     useUpstreamValues({ hmacSecret: settings.hmacSecret, trustProxy: settings.trustProxy }),

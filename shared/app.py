@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import (
@@ -103,6 +104,13 @@ class SubgraphRouter(GraphQLRouter[ContextT, None]):
 
     resources: Resources
     router_secret: str | None
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        # Strawberry turns a `map` it cannot apply into a 500 (AttributeError, ValueError, ...).
+        try:
+            return await super().parse_multipart(request)
+        except (AttributeError, TypeError, ValueError, IndexError) as error:
+            raise HTTPException(400, "Malformed multipart request: bad `map`") from error
 
     async def on_ws_connect(self, context: ContextT) -> dict[str, Any] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -206,6 +214,8 @@ def create_subgraph_app(
             yield context
         finally:
             await context.close()
+            if isinstance(connection, Request):
+                await connection.close()  # closes the files of a multipart request
 
     graphql: SubgraphRouter[ContextT] = SubgraphRouter(
         schema,

@@ -182,6 +182,14 @@ class ProfileSettings(Settings):
     service_name: str = "profile"
     port: int = Field(default=4004, validation_alias="PROFILE_PORT")
 
+    # Where re-encoded avatars are stored (served at GET /avatars/{file}); default
+    # `<data_dir>/avatars`.
+    avatar_dir: Path | None = None
+
+    @property
+    def avatars_path(self) -> Path:
+        return self.avatar_dir if self.avatar_dir is not None else self.data_dir / "avatars"
+
 
 class WebhookSettings(Settings):
     """The Razorpay webhook sidecar (`subgraphs.payments.webhooks`, :4005). It serves no GraphQL,

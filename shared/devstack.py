@@ -165,6 +165,7 @@ class DevStack:
             env.setdefault(f"{service.upper()}_SUBGRAPH_URL", self.url(service))
         env["AUTH_JWKS_URL"] = self.url("auth", "/.well-known/jwks.json")
         env.setdefault("LOG_JSON", "true")
+        env.setdefault("AVATAR_DIR", str(self.data_dir / "avatars"))  # profile's uploaded avatars
         self.env = env
 
         upgrade_all(database_url)

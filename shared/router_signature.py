@@ -15,15 +15,25 @@ import hmac
 from typing import Any
 
 import orjson
+from starlette.datastructures import UploadFile
 
 SIGNATURE_EXTENSION = "hmac-signature"
+
+
+def _upload_as_null(value: Any) -> None:
+    # A multipart request (GraphQL multipart request spec) carries `null` where each file goes in
+    # its `operations` JSON, and the router signs that (`uploadsAsNull` in router/src/plugins.ts);
+    # Strawberry has put the uploaded file there by the time the signature is checked.
+    if isinstance(value, UploadFile):
+        return
+    raise TypeError(f"cannot sign {type(value).__name__}")
 
 
 def canonical_payload(query: str | None, variables: dict[str, Any] | None) -> bytes:
     body: dict[str, Any] = {"query": query}
     if variables:
         body["variables"] = variables
-    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps(body, default=_upload_as_null, option=orjson.OPT_SORT_KEYS)
 
 
 def sign(secret: str, query: str | None, variables: dict[str, Any] | None) -> str:

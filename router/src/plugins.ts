@@ -233,7 +233,7 @@ const INTERNAL_MESSAGE = 'Internal server error';
 
 /** Messages of the code-less request errors graphql-js 16 / graphql-armor raise for bad input. */
 const CLIENT_ERROR_MESSAGE =
-  /^(Syntax Error: |Variable "\$|Unknown operation named |Must provide operation name|Must provide a query|Must provide query|Could not determine what operation)/;
+  /^(Syntax Error: |Variable "\$|Unknown operation named |Must provide operation name|Must provide a query|Must provide query|Could not determine what operation|Multipart form field "|Missing multipart form field ")/;
 
 /**
  * GraphQL validation errors never reach maskError (Yoga returns them as they are, with

@@ -24,6 +24,7 @@ export interface Settings {
   corsOrigins: string[];
   maxDepth: number;
   maxTokens: number;
+  maxUploadBytes: number;
   trustProxy: boolean;
   metrics: boolean;
 }
@@ -129,6 +130,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     corsOrigins,
     maxDepth: int(env, 'ROUTER_MAX_DEPTH', 10, 1, 1000),
     maxTokens: int(env, 'ROUTER_MAX_TOKENS', 1000, 10, 1_000_000),
+    // Multipart (file upload) request bodies: a 2 MiB avatar plus room for the form framing.
+    maxUploadBytes: int(env, 'ROUTER_MAX_UPLOAD_BYTES', 2 * 1024 * 1024 + 256 * 1024, 1024, 100_000_000),
     trustProxy: bool(env, 'ROUTER_TRUST_PROXY', false),
     metrics: bool(env, 'ROUTER_METRICS', true),
   };

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from shared.app import Resources, create_subgraph_app
 from shared.config import AuthSettings, Settings, auth_settings
+from shared.outbox import relay_hooks
 from shared.tokens import TokenVerifier
 from subgraphs.auth.context import bind_context
 from subgraphs.auth.mailer import MailSender
@@ -51,12 +52,13 @@ def create_app(settings: AuthSettings | None = None, runtime: AuthRuntime | None
         if sender is not None:
             await sender.stop()
 
+    start_relay, stop_relay = relay_hooks("auth")  # events:auth (shared.outbox)
     return create_subgraph_app(
         settings=settings,
         schema_factory=create_schema,
         context_class=bind_context(runtime),
         verifier_factory=verifier_factory,
-        on_startup=(start_mailer,),
-        on_shutdown=(stop_mailer,),
+        on_startup=(start_mailer, start_relay),
+        on_shutdown=(stop_mailer, stop_relay),
         routes=(Route(JWKS_PATH, jwks_endpoint, methods=["GET"]),),
     )

@@ -93,10 +93,20 @@ async def deny_sessions(
     redis: Redis, *, runtime: AuthRuntime, family_ids: Iterable[uuid.UUID | str]
 ) -> None:
     """Refuse the access tokens of these sessions until they would have expired anyway."""
+    await deny_session_ids(
+        redis, family_ids=family_ids, ttl_seconds=runtime.settings.access_token_ttl_seconds
+    )
+
+
+async def deny_session_ids(
+    redis: Redis, *, family_ids: Iterable[uuid.UUID | str], ttl_seconds: int
+) -> None:
+    """`deny_sessions` for callers without auth's runtime (the admin back office): the entries
+    must live at least as long as an access token (`ttl_seconds`)."""
     keys = [revoked_session_key(str(family_id)) for family_id in family_ids if str(family_id)]
     if not keys:
         return
-    ttl = runtime.settings.access_token_ttl_seconds
+    ttl = ttl_seconds
     async with redis.pipeline(transaction=False) as pipe:
         for key in keys:
             pipe.set(key, "1", ex=ttl)

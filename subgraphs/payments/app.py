@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from shared.app import Resources, create_subgraph_app
 from shared.config import PaymentsSettings, Settings, payments_settings
 from shared.tokens import TokenVerifier
+from subgraphs.payments.consumers import start_consumers, stop_consumers
 from subgraphs.payments.context import Context
 from subgraphs.payments.razorpay import RazorpayGateway
 from subgraphs.payments.reconciler import reconciler_hooks
@@ -44,6 +45,6 @@ def create_app(
         schema_factory=create_schema,
         context_class=AppContext,
         verifier_factory=verifier_factory,
-        on_startup=(start_relay, *start_reconciler),
-        on_shutdown=(close_gateway, *stop_reconciler, stop_relay),
+        on_startup=(start_relay, start_consumers, *start_reconciler),
+        on_shutdown=(close_gateway, *stop_reconciler, stop_consumers, stop_relay),
     )

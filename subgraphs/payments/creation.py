@@ -23,7 +23,7 @@ from subgraphs.payments.enums import (
     TransactionStatus,
 )
 from subgraphs.payments.lifecycle import event_data
-from subgraphs.payments.limits import ENABLED_CURRENCIES, LIMITS
+from subgraphs.payments.limits import CurrencyLimits, load_payment_settings
 from subgraphs.payments.models import Payment
 from subgraphs.payments.money import normalize_currency, to_minor
 from subgraphs.payments.service import parse_id
@@ -56,11 +56,10 @@ def _description(value: str | None) -> str | None:
     return text or None
 
 
-def _check_amount(amount: Decimal, currency: str) -> int:
+def _check_amount(amount: Decimal, currency: str, limits: CurrencyLimits) -> int:
     if amount <= 0:
         raise BadUserInput("Amount must be positive", field="amount")
     minor = to_minor(amount, currency)
-    limits = LIMITS[currency]
     if amount < limits.minimum:
         raise BadUserInput(f"The minimum amount is {limits.minimum} {currency}", field="amount")
     if amount > limits.per_transaction:
@@ -101,9 +100,14 @@ def _parties(
 
 
 async def _check_totals(
-    *, session: AsyncSession, creator: uuid.UUID, currency: str, minor: int, now: datetime
+    *,
+    session: AsyncSession,
+    creator: uuid.UUID,
+    currency: str,
+    limits: CurrencyLimits,
+    minor: int,
+    now: datetime,
 ) -> None:
-    limits = LIMITS[currency]
     await repo.lock_creator_totals(session=session, creator_id=creator, currency=currency)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day.replace(day=1)
@@ -141,15 +145,21 @@ async def create_payment(
     """
     now = now or datetime.now(UTC)
     currency = normalize_currency(new.currency)
-    if currency not in ENABLED_CURRENCIES:
+    limits = (await load_payment_settings(session)).limits_for(currency)
+    if limits is None:
         raise BadUserInput(f"{currency} is not enabled for payments", field="currency")
-    minor = _check_amount(new.amount, currency)
+    minor = _check_amount(new.amount, currency, limits)
     description = _description(new.description)
     payer = parse_id(new.payer_id, field="payerId") if new.payer_id else None
     payee = parse_id(new.payee_id, field="payeeId") if new.payee_id else None
     kind, status, payer_id, payee_id = _parties(principal, payer, payee)
     await _check_totals(
-        session=session, creator=principal.id, currency=currency, minor=minor, now=now
+        session=session,
+        creator=principal.id,
+        currency=currency,
+        limits=limits,
+        minor=minor,
+        now=now,
     )
     payment_id = uuid.uuid4()
     payment = Payment(

@@ -1,9 +1,15 @@
 """Which currencies payments may use and the amount limits per currency.
 
-These equal the rows the admin subgraph seeds in `admin.system_config`
-(`payments.enabled_currencies`, `payments.limits.<CODE>`; a test keeps the two in step). A later
-issue makes them editable: admin then publishes `admin:config:updated` and this service applies
-it; until then they are constants.
+What applies is what an ADMIN configured: `admin.system_config` rows
+`payments.enabled_currencies` and `payments.limits.<CODE>`, which this service reads through the
+read-only view `admin.payment_settings` (created by admin's migration 0003; the documented
+exception, like `auth.user_directory`: admin owns the rows and validates every write, payments
+only reads). `load_payment_settings` runs on every `createPayment`, inside its transaction: one
+statement over a handful of rows, no cache, so a change made with `setSystemConfig` applies to the
+very next payment on every replica, without a restart.
+
+`ENABLED_CURRENCIES` / `LIMITS` below are the seeded values (equal to admin's seed; a test keeps
+them in step); they do not decide anything at runtime.
 
 Limits apply per creator and currency: each payment's amount is between `minimum` and
 `per_transaction`; the amounts a user created today / this month (UTC), leaving out CANCELLED and
@@ -14,8 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +55,60 @@ LIMITS: Mapping[str, CurrencyLimits] = MappingProxyType(
         ),
     }
 )
+
+
+ENABLED_CURRENCIES_KEY = "payments.enabled_currencies"
+LIMITS_PREFIX = "payments.limits."
+
+# admin's read-only view over its `system_config` rows that concern payments.
+payment_settings_view = Table(
+    "payment_settings",
+    MetaData(schema="admin"),
+    Column("key", String(128), primary_key=True),
+    Column("value", JSONB, nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSettings:
+    enabled_currencies: frozenset[str]
+    limits: Mapping[str, CurrencyLimits]
+
+    def limits_for(self, currency: str) -> CurrencyLimits | None:
+        """The limits of an enabled currency; None when it is not enabled (or has no limits)."""
+        if currency not in self.enabled_currencies:
+            return None
+        return self.limits.get(currency)
+
+
+def _currency_limits(value: Any) -> CurrencyLimits | None:
+    """Admin validates every write; a row that still does not parse disables its currency."""
+    try:
+        return CurrencyLimits(
+            minimum=Decimal(value["minimum"]),
+            per_transaction=Decimal(value["perTransaction"]),
+            daily=Decimal(value["daily"]),
+            monthly=Decimal(value["monthly"]),
+        )
+    except (KeyError, TypeError, InvalidOperation):
+        return None
+
+
+def parse_payment_settings(rows: Mapping[str, Any]) -> PaymentSettings:
+    enabled = rows.get(ENABLED_CURRENCIES_KEY)
+    limits: dict[str, CurrencyLimits] = {}
+    for key, value in rows.items():
+        if key.startswith(LIMITS_PREFIX) and (parsed := _currency_limits(value)) is not None:
+            limits[key[len(LIMITS_PREFIX) :]] = parsed
+    return PaymentSettings(
+        enabled_currencies=frozenset(c for c in enabled if isinstance(c, str))
+        if isinstance(enabled, list)
+        else frozenset(),
+        limits=MappingProxyType(limits),
+    )
+
+
+async def load_payment_settings(session: AsyncSession) -> PaymentSettings:
+    """The configuration as committed now (read in the caller's transaction)."""
+    rows = await session.execute(select(payment_settings_view.c.key, payment_settings_view.c.value))
+    return parse_payment_settings({key: value for key, value in rows.all()})  # noqa: C416

@@ -14,11 +14,12 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator
 from contextlib import suppress
-from dataclasses import dataclass, field
 
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from shared.outbox import Backoff
 
 log = logging.getLogger("bff.payments.pubsub")
 
@@ -47,26 +48,6 @@ def decode_update(raw: str | bytes) -> str | None:
         return None
     event_id = value.get("eventId") if isinstance(value, dict) else None
     return event_id if isinstance(event_id, str) and event_id else None
-
-
-@dataclass
-class Backoff:
-    """Exponential back-off between reconnection attempts (doubling, capped)."""
-
-    initial: float = 0.1
-    maximum: float = 5.0
-    _next: float = field(default=0.0, init=False)
-
-    def next(self) -> float:
-        self._next = self.initial if self._next == 0 else min(self._next * 2, self.maximum)
-        return self._next
-
-    def reset(self) -> None:
-        self._next = 0.0
-
-    @property
-    def failing(self) -> bool:
-        return self._next != 0
 
 
 async def payment_updates(

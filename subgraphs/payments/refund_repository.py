@@ -17,13 +17,21 @@ async def find_refund(
     *, session: AsyncSession, payment_id: uuid.UUID, provider_refund_id: str, key: str | None
 ) -> Refund | None:
     """Our row for a Razorpay refund: by its id, else by our idempotency key (sent as the
-    refund's receipt), else None."""
+    refund's receipt), else None.
+
+    Always re-read (`populate_existing`): callers hold the payment's row lock, and the refund row
+    may sit in their session from before another applier (a webhook) committed; a stale PENDING
+    copy would apply the refund a second time."""
     found = await session.scalar(
-        select(Refund).where(Refund.razorpay_refund_id == provider_refund_id)
+        select(Refund)
+        .where(Refund.razorpay_refund_id == provider_refund_id)
+        .execution_options(populate_existing=True)
     )
     if found is None and key:
         found = await session.scalar(
-            select(Refund).where(Refund.idempotency_key == key, Refund.payment_id == payment_id)
+            select(Refund)
+            .where(Refund.idempotency_key == key, Refund.payment_id == payment_id)
+            .execution_options(populate_existing=True)
         )
     return found
 
@@ -42,6 +50,7 @@ async def unlinked_refund(
         )
         .order_by(Refund.created_at, Refund.id)
         .limit(1)
+        .execution_options(populate_existing=True)
     )
     refund: Refund | None = await session.scalar(statement)
     return refund

@@ -1,107 +1,69 @@
-"""The transactional-outbox relay of the payments service.
+"""The payments service's outbox relay: `shared.outbox` plus the live-update fan-out.
 
-Writers only commit: every status change writes a `payments.outbox_events` row in the same
-transaction (`lifecycle.change_status`). This relay, running in every payments process (and in
-the webhook sidecar), publishes committed rows:
-
-1. claim the oldest unpublished rows, `SELECT ... ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT n`
-   (two relays never hold the same row; each skips what the other claimed);
-2. `XADD events:payments MAXLEN ~ N` with the contract's envelope, and for payment status events
-   `PUBLISH payments:payment:<paymentId>` (see `pubsub.py`), in one MULTI/EXEC;
-3. set `published_at` and commit, in the same transaction as the claim.
-
-At least once: a crash between 2 and 3 publishes the rows again; consumers dedupe on `id`.
-Woken by PostgreSQL NOTIFY (`payments_outbox`, sent at commit by the trigger of migration 0003)
-on a dedicated LISTEN connection that reconnects on failure, plus a slow poll as a safety net.
-While Redis (or PostgreSQL) is down the rows stay unpublished and the relay retries with
-back-off, logging once per outage.
+Every status change writes a `payments.outbox_events` row in the same transaction
+(`lifecycle.change_status`); the generic relay (`shared.outbox.OutboxRelay`) publishes committed
+rows to `events:payments` (SKIP LOCKED claims in `seq` order, `published_at` set in the claiming
+transaction, NOTIFY `payments_outbox` wake-up from migration 0003, back-off while Redis is down).
+This module adds one thing: for payment status events (`payments:payment:*`) it also
+`PUBLISH`es `payments:payment:<paymentId>` (see `pubsub.py`) in the same MULTI/EXEC, which is
+what `paymentUpdated` subscribers listen to. It runs in every payments process and in the
+webhook sidecar.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import uuid
 from collections.abc import Sequence
-from contextlib import suppress
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
-import orjson
-import sqlalchemy as sa
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from redis.asyncio.client import Pipeline
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.app import Resources
-from shared.db import create_engine, create_sessionmaker
-from subgraphs.payments.pubsub import Backoff, encode_update, payment_channel
+from shared import outbox
+from shared.outbox import OutboxEvent, RelayConfig, RunningRelay, listen_dsn, relay_redis
+from subgraphs.payments.pubsub import encode_update, payment_channel
 
-log = logging.getLogger("bff.payments.relay")
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "RESOURCE_KEY",
+    "STREAM",
+    "OutboxEvent",
+    "OutboxRelay",
+    "RelayConfig",
+    "RunningRelay",
+    "listen_dsn",
+    "payment_id_of",
+    "relay_redis",
+    "start_relay",
+    "stop_relay",
+]
 
-STREAM = "events:payments"
-NOTIFY_CHANNEL = "payments_outbox"
+SCHEMA = "payments"
+STREAM = outbox.stream_for(SCHEMA)
+NOTIFY_CHANNEL = outbox.notify_channel_for(SCHEMA)
 PAYMENT_EVENT_PREFIX = "payments:payment:"
-RESOURCE_KEY = "payments.outbox_relay"
-
-outbox = sa.table(
-    "outbox_events",
-    sa.column("seq", sa.BigInteger),
-    sa.column("id", UUID(as_uuid=True)),
-    sa.column("type", sa.String),
-    sa.column("occurred_at", sa.DateTime(timezone=True)),
-    sa.column("actor_id", UUID(as_uuid=True)),
-    sa.column("data", JSONB),
-    sa.column("published_at", sa.DateTime(timezone=True)),
-    schema="payments",
-)
+RESOURCE_KEY = f"{SCHEMA}.outbox_relay"
 
 
-@dataclass(frozen=True)
-class RelayConfig:
-    stream: str = STREAM
-    stream_maxlen: int = 100_000  # approximate (`MAXLEN ~`): consumers must keep up within it
-    notify_channel: str = NOTIFY_CHANNEL
-    batch_size: int = 100
-    poll_interval: float = 1.0  # safety net when a NOTIFY is lost (LISTEN connection down)
-    keepalive_interval: float = 30.0  # probes the LISTEN connection
-    backoff_initial: float = 0.2
-    backoff_max: float = 10.0
+def payment_id_of(event: OutboxEvent) -> str | None:
+    """The payment a status event is about (these fan out to the payment's channel)."""
+    if not event.type.startswith(PAYMENT_EVENT_PREFIX):
+        return None
+    value = event.data.get("paymentId")
+    return value if isinstance(value, str) and value else None
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxEvent:
-    id: uuid.UUID
-    type: str
-    occurred_at: datetime
-    actor_id: uuid.UUID | None
-    data: dict[str, Any]
-
-    def envelope(self) -> dict[str, str]:
-        """The stream entry: the contract's envelope, `data` as JSON text."""
-        return {
-            "id": str(self.id),
-            "type": self.type,
-            "occurredAt": self.occurred_at.isoformat(),
-            "actorId": str(self.actor_id) if self.actor_id else "",
-            "data": orjson.dumps(self.data).decode(),
-        }
-
-    @property
-    def payment_id(self) -> str | None:
-        """The payment a status event is about (these fan out to the payment's channel)."""
-        if not self.type.startswith(PAYMENT_EVENT_PREFIX):
-            return None
-        value = self.data.get("paymentId")
-        return value if isinstance(value, str) and value else None
+def publish_updates(pipe: Pipeline, events: Sequence[OutboxEvent]) -> None:
+    """`on_published`: one small pub/sub message per payment status event."""
+    for event in events:
+        if (payment_id := payment_id_of(event)) is not None:
+            pipe.publish(
+                payment_channel(payment_id),
+                encode_update(event_id=event.id, payment_id=payment_id, type=event.type),
+            )
 
 
-class OutboxRelay:
-    """Publishes committed outbox rows to Redis; `start()` runs it in the background."""
+class OutboxRelay(outbox.OutboxRelay):
+    """The relay of `payments.outbox_events`, fanning status events out to subscribers."""
 
     def __init__(
         self,
@@ -111,206 +73,15 @@ class OutboxRelay:
         listen_dsn: str | None,
         config: RelayConfig | None = None,
     ) -> None:
-        self.sessionmaker = sessionmaker
-        self.redis = redis
-        self.listen_dsn = listen_dsn
-        self.config = config or RelayConfig()
-        self.published = 0
-        self.listening = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-
-    # -- one pass ------------------------------------------------------------------------------
-
-    async def publish_batch(self) -> int:
-        """Claim, publish and mark at most `batch_size` rows in one transaction."""
-        claim = (
-            sa.select(
-                outbox.c.id, outbox.c.type, outbox.c.occurred_at, outbox.c.actor_id, outbox.c.data
-            )
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.seq)
-            .limit(self.config.batch_size)
-            .with_for_update(skip_locked=True)
+        super().__init__(
+            schema=SCHEMA,
+            sessionmaker=sessionmaker,
+            redis=redis,
+            listen_dsn=listen_dsn,
+            config=config,
+            on_published=publish_updates,
         )
-        async with self.sessionmaker() as session, session.begin():
-            events = [OutboxEvent(*row) for row in (await session.execute(claim)).all()]
-            if not events:
-                return 0
-            await self._publish(events)
-            await session.execute(
-                sa.update(outbox)
-                .where(outbox.c.id.in_([e.id for e in events]))
-                .values(published_at=sa.func.now())
-            )
-        self.published += len(events)
-        return len(events)
-
-    async def _publish(self, events: Sequence[OutboxEvent]) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for event in events:
-                pipe.xadd(
-                    self.config.stream,
-                    event.envelope(),  # type: ignore[arg-type]
-                    maxlen=self.config.stream_maxlen,
-                    approximate=True,
-                )
-                if (payment_id := event.payment_id) is not None:
-                    pipe.publish(
-                        payment_channel(payment_id),
-                        encode_update(event_id=event.id, payment_id=payment_id, type=event.type),
-                    )
-            await pipe.execute()
-
-    async def drain(self) -> int:
-        """Publish until nothing committed is left (or what is left is claimed elsewhere)."""
-        total = 0
-        while True:
-            count = await self.publish_batch()
-            total += count
-            if count < self.config.batch_size:
-                return total
-
-    # -- background ----------------------------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def start(self) -> None:
-        if self._tasks:
-            return
-        self._tasks.append(asyncio.create_task(self._run(), name="outbox-relay"))
-        if self.listen_dsn is not None:
-            self._tasks.append(asyncio.create_task(self._listen(), name="outbox-listen"))
-
-    async def stop(self) -> None:
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
-        self._wake.set()  # publish what accumulated while no relay ran
-        while True:
-            with suppress(TimeoutError):
-                async with asyncio.timeout(self.config.poll_interval):
-                    await self._wake.wait()
-            self._wake.clear()  # a NOTIFY arriving during the pass triggers another one
-            try:
-                count = await self.drain()
-            except Exception as exc:
-                if not backoff.failing:
-                    log.warning(
-                        "outbox relay: cannot publish, events stay queued; retrying",
-                        extra={"error_type": type(exc).__name__},
-                    )
-                await asyncio.sleep(backoff.next())
-                self._wake.set()
-                continue
-            if backoff.failing:
-                log.info("outbox relay: publishing again", extra={"published": count})
-            backoff.reset()
-
-    def _on_notify(self, *_args: object) -> None:
-        self._wake.set()
-
-    async def _listen(self) -> None:
-        """Keep a LISTEN connection open; every NOTIFY wakes the relay."""
-        assert self.listen_dsn is not None
-        backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self.listen_dsn, timeout=10)
-                await self._listen_on(conn, backoff)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                if not backoff.failing:
-                    log.warning(
-                        "outbox relay: LISTEN connection lost; polling until it is back",
-                        extra={"error_type": type(exc).__name__},
-                    )
-            finally:
-                self.listening.clear()
-                if conn is not None and not conn.is_closed():
-                    try:
-                        await conn.close(timeout=2)
-                    except Exception:  # closing a broken connection: give up politely
-                        conn.terminate()
-            await asyncio.sleep(backoff.next())
-
-    async def _listen_on(self, conn: asyncpg.Connection, backoff: Backoff) -> None:
-        """Returns when the connection is lost; raises when a keep-alive probe fails."""
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _conn: lost.set())
-        await conn.add_listener(self.config.notify_channel, self._on_notify)
-        if backoff.failing:
-            log.info("outbox relay: listening again")
-        backoff.reset()
-        self.listening.set()
-        self._wake.set()  # catch up on commits made while not listening
-        while not lost.is_set():
-            try:
-                async with asyncio.timeout(self.config.keepalive_interval):
-                    await lost.wait()
-            except TimeoutError:
-                await conn.execute("SELECT 1", timeout=10)
 
 
-def listen_dsn(database_url: str) -> str:
-    """A `postgresql://` DSN asyncpg accepts, from any URL form the settings allow."""
-    for prefix in ("postgresql+asyncpg://", "postgres://"):
-        if database_url.startswith(prefix):
-            return "postgresql://" + database_url[len(prefix) :]
-    return database_url
-
-
-def relay_redis(url: str) -> Redis:
-    """The relay's own client: bounded timeouts and no hidden retries while it holds row locks."""
-    return Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_timeout=5,
-        socket_connect_timeout=5,
-        retry=Retry(NoBackoff(), 0),
-    )
-
-
-@dataclass
-class RunningRelay:
-    relay: OutboxRelay
-    engine: AsyncEngine
-    redis: Redis
-
-
-async def start_relay(resources: Resources) -> None:
-    """`on_startup` hook: run a relay for this process (its own small engine and Redis client,
-    so it never competes with requests for connections). Starting twice is a no-op."""
-    if RESOURCE_KEY in resources.extra:
-        return
-    settings = resources.settings
-    if not settings.database_url or not settings.redis_url:
-        raise RuntimeError("the outbox relay needs DATABASE_URL and REDIS_URL")
-    engine = create_engine(
-        settings.database_url, pool_size=1, application_name=f"{settings.service_name}-relay"
-    )
-    redis = relay_redis(settings.redis_url)
-    relay = OutboxRelay(
-        sessionmaker=create_sessionmaker(engine),
-        redis=redis,
-        listen_dsn=listen_dsn(settings.database_url),
-    )
-    resources.extra[RESOURCE_KEY] = RunningRelay(relay, engine, redis)
-    await relay.start()
-
-
-async def stop_relay(resources: Resources) -> None:
-    """`on_shutdown` hook: stop the relay (rows it had not published stay for the next one)."""
-    running: RunningRelay | None = resources.extra.pop(RESOURCE_KEY, None)
-    if running is None:
-        return
-    await running.relay.stop()
-    await running.redis.aclose()
-    await running.engine.dispose()
+start_relay, stop_relay = outbox.relay_hooks(SCHEMA, on_published=publish_updates)
+"""`on_startup` / `on_shutdown` hooks: one relay per process (`resources.extra[RESOURCE_KEY]`)."""

@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from shared.app import create_subgraph_app
 from shared.config import ProfileSettings, Settings, profile_settings
 from shared.tokens import TokenVerifier
+from subgraphs.profile.avatar_store import AVATAR_ROUTES, store_for
+from subgraphs.profile.body_limit import BodyLimitMiddleware
+from subgraphs.profile.consumers import start_events, stop_events
 from subgraphs.profile.context import Context
 from subgraphs.profile.schema import create_schema
 
@@ -21,9 +24,20 @@ def create_app(
     *,
     verifier_factory: Callable[[Settings], TokenVerifier] | None = None,
 ) -> FastAPI:
-    return create_subgraph_app(
-        settings=settings or profile_settings(),
+    settings = settings or profile_settings()
+    store = store_for(settings)
+
+    class AppContext(Context):
+        avatar_store = store
+
+    app = create_subgraph_app(
+        settings=settings,
         schema_factory=create_schema,
-        context_class=Context,
+        context_class=AppContext,
         verifier_factory=verifier_factory,
+        routes=AVATAR_ROUTES,
+        on_startup=(start_events,),
+        on_shutdown=(stop_events,),
     )
+    app.add_middleware(BodyLimitMiddleware)
+    return app

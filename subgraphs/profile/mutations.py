@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import strawberry
+from starlette.datastructures import UploadFile
+from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+from shared.errors import BadUserInput
 from shared.scalars import JSON
 from shared.scopes import Scope
-from subgraphs.profile import service
+from subgraphs.profile import avatars, service
+from subgraphs.profile.avatar_store import AvatarStore
 from subgraphs.profile.context import Context
 from subgraphs.profile.types import Profile, UpdateProfileInput
 
@@ -31,6 +35,33 @@ async def update_preferences(info: Info[Context, None], preferences: JSON) -> Pr
     return Profile.from_data(data)
 
 
+def avatar_store(info: Info[Context, None]) -> AvatarStore:
+    store = info.context.avatar_store
+    if store is None:  # pragma: no cover - create_app always sets it
+        raise RuntimeError("the profile context has no avatar store")
+    return store
+
+
+async def upload_avatar(info: Info[Context, None], file: Upload) -> Profile:
+    principal = info.context.require_principal()
+    if not isinstance(file, UploadFile):
+        raise BadUserInput("Send the avatar as a file (GraphQL multipart request)", field="file")
+    async with info.context.db() as session:
+        data = await avatars.upload_avatar(
+            session=session, store=avatar_store(info), user_id=principal.id, upload=file
+        )
+    return Profile.from_data(data)
+
+
+async def delete_avatar(info: Info[Context, None]) -> Profile:
+    principal = info.context.require_principal()
+    async with info.context.db() as session:
+        data = await avatars.delete_avatar(
+            session=session, store=avatar_store(info), user_id=principal.id
+        )
+    return Profile.from_data(data)
+
+
 @strawberry.type
 class Mutation:
     update_profile: Profile = strawberry.federation.mutation(
@@ -45,6 +76,22 @@ class Mutation:
             "Merge preferences (null removes a key); the result must match `preferencesSchema`, "
             "unknown keys are BAD_USER_INPUT."
         ),
+        authenticated=True,
+        requires_scopes=WRITE,
+    )
+    upload_avatar: Profile = strawberry.federation.mutation(
+        resolver=upload_avatar,
+        description=(
+            "Replace the caller's avatar (GraphQL multipart request). PNG, JPEG or WebP, decided "
+            "by content; at most 2 MiB and 4096x4096; re-encoded to a WebP of at most 512x512 "
+            "with no metadata. Errors: BAD_USER_INPUT, field `file`."
+        ),
+        authenticated=True,
+        requires_scopes=WRITE,
+    )
+    delete_avatar: Profile = strawberry.federation.mutation(
+        resolver=delete_avatar,
+        description="Remove the caller's avatar (nothing happens when there is none).",
         authenticated=True,
         requires_scopes=WRITE,
     )

@@ -51,3 +51,14 @@ async def lock_profile(*, session: AsyncSession, user_id: uuid.UUID, now: dateti
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(statement)).one()
+
+
+async def find_profile_for_update(*, session: AsyncSession, user_id: uuid.UUID) -> Profile | None:
+    """The user's stored profile (None if none), locked until the transaction ends."""
+    statement = (
+        select(Profile)
+        .where(Profile.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one_or_none()

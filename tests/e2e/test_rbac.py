@@ -26,6 +26,21 @@ MATRIX: list[tuple[str, str, str, tuple[str | None, ...]]] = [
     ("users", "admin", "{ users { totalCount } }", (A, F, F, OK)),
     ("systemConfig", "admin", "{ systemConfig { key } }", (A, F, F, OK)),
     ("myProfile", "profile", "{ myProfile { bio preferences } }", (A, OK, OK, OK)),
+    ("auditLogs", "admin", "{ auditLogs(first: 5) { totalCount } }", (A, F, F, OK)),
+    (
+        "analytics",
+        "admin",
+        '{ analytics(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") '
+        "{ usersByRole { role count } } }",
+        (A, F, F, OK),
+    ),
+    ("deadLetters", "admin", "{ deadLetters { totalCount } }", (A, F, F, OK)),
+    (
+        "setUserRole",
+        "admin",
+        'mutation { setUserRole(id: "00000000-0000-0000-0000-000000000000", role: VENDOR) { id } }',
+        (A, F, F, "NOT_FOUND"),
+    ),
     (
         "paymentReport",
         "payments",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from subgraphs.payments import sync
 from subgraphs.payments.enums import PaymentStatus, RefundStatus
@@ -166,3 +166,27 @@ async def test_refund_of_a_cancelled_payment_is_not_applied(db_session: AsyncSes
     assert await apply(db_session, refund(row, 100)) == "applied"  # the refund row is recorded
     assert (row.status, row.amount_refunded_minor) == (PaymentStatus.CANCELLED, 0)
     assert [r[2] for r in await refunds_of(db_session, row)] == ["PENDING"]
+
+
+async def test_a_stale_copy_of_our_refund_does_not_apply_it_twice(
+    committed_engine: AsyncEngine,
+) -> None:
+    """refundPayment keeps its PENDING refund row in its session while Razorpay is asked; the
+    webhook for that refund may commit first. Applying Razorpay's answer afterwards in the first
+    session must see the committed row, not its stale copy (found end to end: 99.99 refunded
+    as 199.98)."""
+    maker = async_sessionmaker(committed_engine, expire_on_commit=False)
+    async with maker() as requester, maker() as webhook:
+        row = await captured(requester)
+        mine = await ours(requester, row, 400, key=f"rfd_{uuid.uuid4().hex[:12]}")
+        await requester.commit()  # as refunds.py does before calling Razorpay
+        seen = refund(row, 400, receipt=mine.idempotency_key)
+
+        assert await apply(webhook, seen) == "applied"
+        await webhook.commit()
+
+        assert mine.status == RefundStatus.PENDING  # the requester's copy is stale
+        assert await apply(requester, seen) == "unchanged"
+        await requester.commit()
+        assert row.amount_refunded_minor == 400
+        assert row.status == PaymentStatus.PARTIALLY_REFUNDED

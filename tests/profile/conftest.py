@@ -26,6 +26,7 @@ async def profile(infra: Infra) -> AsyncIterator[Subgraph]:
         router_hmac_secret=ROUTER_SECRET,
         log_json=False,
         log_level="WARNING",
+        avatar_dir=infra.data_dir / "avatars",
     )
     app = create_app(settings, verifier_factory=verifier_factory(keys))
     async with app_client(app) as client:

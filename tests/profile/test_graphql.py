@@ -31,7 +31,8 @@ def test_sdl_declares_owner_or_admin_on_phone_and_address() -> None:
     assert 'address: String @policy(policies: [["owner_or_admin"]])' in sdl
     assert "myProfile: Profile! @authenticated" in sdl
     assert "profile: Profile @authenticated" in sdl
-    assert "uploadAvatar" not in sdl
+    upload = 'uploadAvatar(file: Upload!): Profile! @authenticated @requiresScopes(scopes: [["'
+    assert upload + 'profile:write"]])' in sdl
 
 
 async def test_my_profile_defaults_without_storing(

@@ -1,0 +1,91 @@
+"""An ADMIN manages an account across every service, through the router: events carry the
+consequences to profile, payments and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tests.e2e.conftest import Client
+
+
+def codes(result: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in result.get("errors") or []]
+
+
+async def ok(client: Client, query: str, variables: dict[str, Any], token: str) -> Any:
+    result = await client.gql(query, variables, token=token)
+    assert "errors" not in result, result
+    return result["data"]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the condition did not hold in time")
+
+
+async def test_create_use_delete_an_account(client: Client) -> None:
+    admin = await client.login("admin@example.com")
+    email = f"managed-{uuid.uuid4().hex[:10]}@example.com"
+    password = "Managed-account-passphrase-1"
+    created = await ok(
+        client,
+        "mutation($i: CreateUserInput!) { createUser(input: $i) { id email role } }",
+        {"i": {"email": email, "name": "Managed Person", "role": "CUSTOMER", "password": password}},
+        admin,
+    )
+    user_id = created["createUser"]["id"]
+    user = await client.login(email, password)
+
+    payment = await ok(
+        client,
+        'mutation { createPayment(input: {amount: "120.00", currency: "INR"}) { id status } }',
+        {},
+        user,
+    )
+    payment_id = payment["createPayment"]["id"]
+    assert payment["createPayment"]["status"] == "PENDING"
+
+    deleted = await ok(client, "mutation($id: ID!) { deleteUser(id: $id) }", {"id": user_id}, admin)
+    assert deleted["deleteUser"] is True
+
+    # Outstanding access tokens are refused at once, through the router and directly.
+    for target in ("router", "payments"):
+        refused = await client.gql(
+            "{ me { id } }" if target == "router" else "{ payments { totalCount } }",
+            token=user,
+            target=target,
+        )
+        assert codes(refused) == ["UNAUTHENTICATED"], (target, refused)
+    login = await client.gql(
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        {"i": {"email": email, "password": password}},
+    )
+    assert codes(login) == ["UNAUTHENTICATED"]
+
+    # admin:user:deleted reaches payments, which cancels the user's open payment.
+    async def cancelled() -> bool:
+        seen = await ok(
+            client, "query($id: ID!) { payment(id: $id) { status } }", {"id": payment_id}, admin
+        )
+        return bool(seen["payment"]["status"] == "CANCELLED")
+
+    await eventually(cancelled)
+
+    # Every step is in the audit trail.
+    async def audited() -> bool:
+        logs = await ok(
+            client,
+            "query($f: AuditLogFilter) { auditLogs(filter: $f) { edges { node { action } } } }",
+            {"f": {"userId": user_id}},
+            admin,
+        )
+        actions = {edge["node"]["action"] for edge in logs["auditLogs"]["edges"]}
+        return {"admin:user:created", "admin:user:deleted", "payments:payment:created"} <= actions
+
+    await eventually(audited)
