@@ -27,6 +27,7 @@ from shared.db import async_url
 from shared.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.migrations import upgrade_all
 from shared.redis import create_redis
+from tests import helpers
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,13 @@ async def committed_engine(infra: Infra) -> AsyncIterator[AsyncEngine]:
 async def committed(committed_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with async_sessionmaker(committed_engine, expire_on_commit=False)() as session:
         yield session
+
+
+@pytest.fixture
+async def scratch_database(infra: Infra) -> AsyncIterator[str]:
+    """A database of its own, for tests that must not touch the shared one (seeding, migrations)."""
+    async with helpers.scratch_database(infra.database_url, "seed") as url:
+        yield url
 
 
 @pytest.fixture

@@ -11,11 +11,13 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from shared import router_signature
 from shared.config import Settings
+from shared.db import async_url
 from shared.scopes import Role, scopes_for
 from shared.tokens import SigningKeys, TokenVerifier
 
@@ -173,3 +175,22 @@ class Subgraph:
         result = await self.gql(query, variables, as_=as_)
         assert "errors" not in result, result
         return result["data"]
+
+
+@asynccontextmanager
+async def scratch_database(server_url: str, prefix: str = "scratch") -> AsyncIterator[str]:
+    """A database of its own on the test server (URL yielded), dropped afterwards: for tests
+    whose relays, seeds or migrations must not meet the shared database's rows."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(
+        async_url(server_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()

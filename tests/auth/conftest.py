@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from shared.config import AuthSettings
-from shared.db import async_url
 from shared.mailsink import MailSink
 from shared.tokens import generate_private_key_pem
 from tests.auth.support import AuthHarness, auth_settings, running_harness
@@ -78,21 +72,3 @@ async def auth(
     """The auth app most tests share (generous rate limits; every test uses fresh e-mails)."""
     async with make_harness() as harness:
         yield harness
-
-
-@pytest.fixture
-async def scratch_database(infra: Infra) -> AsyncIterator[str]:
-    """A database of its own, so seeding for real leaves the shared one alone."""
-    name = f"seed_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(
-        async_url(infra.database_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -23,6 +22,7 @@ from shared.embedded import EmbeddedRedis
 from shared.migrations import upgrade_all
 from shared.outbox import OutboxRelay, RelayConfig, relay_redis
 from tests.conftest import Infra
+from tests.helpers import scratch_database
 
 FAST = ConsumerConfig(
     block_ms=50, retry_initial=0.05, retry_max=0.2, max_attempts=3, backoff_initial=0.02
@@ -31,20 +31,9 @@ FAST = ConsumerConfig(
 
 @pytest.fixture(scope="session")
 async def events_db(infra: Infra) -> AsyncIterator[str]:
-    name = f"events_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(
-        async_url(infra.database_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    async with scratch_database(infra.database_url, "events") as url:
         await asyncio.to_thread(upgrade_all, url)
         yield url
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -26,27 +26,16 @@ from shared.redis import create_redis
 from shared.scopes import Role
 from shared.tokens import SigningKeys, generate_private_key_pem
 from tests.conftest import Infra
-from tests.helpers import ROUTER_SECRET, Caller, gql, make_caller
+from tests.helpers import ROUTER_SECRET, Caller, gql, make_caller, scratch_database
 from tests.live.processes import JwksServer, PaymentsProcess, start_payments, wait_ready
 
 
 @pytest.fixture(scope="session")
 async def relay_db(infra: Infra) -> AsyncIterator[str]:
     """A payments-only database of its own: relays of other tests never claim its rows."""
-    name = f"live_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(
-        async_url(infra.database_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(infra.database_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    async with scratch_database(infra.database_url, "live") as url:
         await asyncio.to_thread(upgrade, "payments", url)
         yield url
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 @pytest.fixture(scope="session")

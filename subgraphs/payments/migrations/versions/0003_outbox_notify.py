@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from shared import migration_ops as hub
+
 revision: str = "0003_outbox_notify"
 down_revision: str | Sequence[str] | None = "0002_webhook_events"
 branch_labels: str | Sequence[str] | None = None
@@ -28,37 +30,13 @@ def upgrade() -> None:
         f"ALTER TABLE {SCHEMA}.outbox_events ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY"
     )
     op.drop_index("ix_outbox_events_unpublished", table_name="outbox_events", schema=SCHEMA)
-    op.create_index(
-        "ix_outbox_events_unpublished_seq",
-        "outbox_events",
-        ["seq"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.execute(
-        f"""
-        CREATE FUNCTION {SCHEMA}.notify_outbox() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_notify('payments_outbox', '');
-            RETURN NULL;
-        END
-        $$
-        """
-    )
-    op.execute(
-        f"""
-        CREATE TRIGGER outbox_events_notify
-        AFTER INSERT ON {SCHEMA}.outbox_events
-        FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.notify_outbox()
-        """
-    )
+    hub.create_unpublished_index(SCHEMA)
+    hub.create_outbox_notify(SCHEMA)
 
 
 def downgrade() -> None:
-    op.execute(f"DROP TRIGGER outbox_events_notify ON {SCHEMA}.outbox_events")
-    op.execute(f"DROP FUNCTION {SCHEMA}.notify_outbox()")
-    op.drop_index("ix_outbox_events_unpublished_seq", table_name="outbox_events", schema=SCHEMA)
+    hub.drop_outbox_notify(SCHEMA)
+    op.drop_index(hub.UNPUBLISHED_INDEX, table_name="outbox_events", schema=SCHEMA)
     op.create_index(
         "ix_outbox_events_unpublished",
         "outbox_events",

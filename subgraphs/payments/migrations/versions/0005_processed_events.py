@@ -10,9 +10,9 @@ transaction as the consumer's effect; see docs/events.md).
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from shared import migration_ops as hub
 
 revision: str = "0005_processed_events"
 down_revision: str | Sequence[str] | None = "0004_checkout"
@@ -20,20 +20,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SCHEMA = "payments"
-TZ = sa.DateTime(timezone=True)
-UUID = postgresql.UUID(as_uuid=True)
-NOW = sa.text("now()")
 
 
 def upgrade() -> None:
-    op.create_table(
-        "processed_events",
-        sa.Column("consumer", sa.String(128), nullable=False),
-        sa.Column("event_id", UUID, nullable=False),
-        sa.Column("processed_at", TZ, nullable=False, server_default=NOW),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name="pk_processed_events"),
-        schema=SCHEMA,
-    )
+    hub.create_processed_events(SCHEMA)
 
 
 def downgrade() -> None:

@@ -12,9 +12,9 @@ consumers applied (written in the same transaction as the consumer's effect).
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from shared import migration_ops as hub
 
 revision: str = "0002_profile_events"
 down_revision: str | Sequence[str] | None = "0001_profile_initial"
@@ -22,63 +22,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SCHEMA = "profile"
-TZ = sa.DateTime(timezone=True)
-UUID = postgresql.UUID(as_uuid=True)
-NOW = sa.text("now()")
 
 
 def upgrade() -> None:
-    op.create_table(
-        "outbox_events",
-        sa.Column("id", UUID, nullable=False),
-        sa.Column("type", sa.String(64), nullable=False),
-        sa.Column("occurred_at", TZ, nullable=False, server_default=NOW),
-        sa.Column("actor_id", UUID, nullable=True),
-        sa.Column("data", postgresql.JSONB(), nullable=False),
-        sa.Column("published_at", TZ, nullable=True),
-        sa.Column("seq", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_outbox_events"),
-        schema=SCHEMA,
-    )
-    op.create_index(
-        "ix_outbox_events_unpublished_seq",
-        "outbox_events",
-        ["seq"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-
-    op.execute(
-        f"""
-        CREATE FUNCTION {SCHEMA}.notify_outbox() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_notify('{SCHEMA}_outbox', '');
-            RETURN NULL;
-        END
-        $$
-        """
-    )
-    op.execute(
-        f"""
-        CREATE TRIGGER outbox_events_notify
-        AFTER INSERT ON {SCHEMA}.outbox_events
-        FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.notify_outbox()
-        """
-    )
-
-    op.create_table(
-        "processed_events",
-        sa.Column("consumer", sa.String(128), nullable=False),
-        sa.Column("event_id", UUID, nullable=False),
-        sa.Column("processed_at", TZ, nullable=False, server_default=NOW),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name="pk_processed_events"),
-        schema=SCHEMA,
-    )
+    hub.create_outbox_table(SCHEMA)
+    hub.create_outbox_notify(SCHEMA)
+    hub.create_processed_events(SCHEMA)
 
 
 def downgrade() -> None:
     op.drop_table("processed_events", schema=SCHEMA)
-    op.execute(f"DROP TRIGGER outbox_events_notify ON {SCHEMA}.outbox_events")
-    op.execute(f"DROP FUNCTION {SCHEMA}.notify_outbox()")
+    hub.drop_outbox_notify(SCHEMA)
     op.drop_table("outbox_events", schema=SCHEMA)
