@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
 from shared.context import DbAccess
+from shared.pagination import PageRequest
 from subgraphs.payments import repository as repo
 from subgraphs.payments.models import Payment, PaymentTransaction
 
@@ -38,7 +40,52 @@ class TransactionsByPaymentIdLoader(DataLoader[uuid.UUID, list[PaymentTransactio
         return [grouped[key] for key in keys]
 
 
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    """One page of one user's payments (`User.payments(first, after)`, already validated)."""
+
+    user_id: uuid.UUID
+    page: PageRequest
+
+
+class PaymentPageByUserPageLoader(DataLoader[UserPage, list[Payment]]):
+    """Up to `page.fetch_size` rows per key: one statement per distinct `(first, after)`."""
+
+    def __init__(self, db: DbAccess) -> None:
+        super().__init__()
+        self._db = db
+
+    async def batch_load_fn(self, keys: list[UserPage]) -> list[list[Payment]]:
+        users_by_page: defaultdict[PageRequest, set[uuid.UUID]] = defaultdict(set)
+        for key in keys:
+            users_by_page[key.page].add(key.user_id)
+        found: defaultdict[UserPage, list[Payment]] = defaultdict(list)
+        for page, user_ids in users_by_page.items():
+            async with self._db() as session:
+                rows = await repo.list_payments_of_parties(
+                    session=session, user_ids=user_ids, after=page.after, limit=page.fetch_size
+                )
+            for user_id, row in rows:
+                found[UserPage(user_id, page)].append(row)
+        return [found[key] for key in keys]
+
+
+class PaymentCountByUserIdLoader(DataLoader[uuid.UUID, int]):
+    """How many payments each user pays, receives or created: one grouped statement."""
+
+    def __init__(self, db: DbAccess) -> None:
+        super().__init__()
+        self._db = db
+
+    async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[int]:
+        async with self._db() as session:
+            counts = await repo.count_payments_of_parties(session=session, user_ids=keys)
+        return [counts.get(key, 0) for key in keys]
+
+
 class Loaders:
     def __init__(self, db: DbAccess) -> None:
         self.payment_by_id = PaymentByIdLoader(db)
         self.transactions_by_payment_id = TransactionsByPaymentIdLoader(db)
+        self.payment_page_by_user_page = PaymentPageByUserPageLoader(db)
+        self.payment_count_by_user_id = PaymentCountByUserIdLoader(db)

@@ -8,8 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TableValuedAlias,
+    Uuid,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from shared.pagination import Keyset, keyset_before
 from subgraphs.payments.enums import PaymentStatus, PaymentType
@@ -71,6 +85,65 @@ async def list_payments(
 async def count_payments(*, session: AsyncSession, query: PaymentQuery) -> int:
     statement = _filtered(select(func.count()).select_from(Payment), query)
     return int(await session.scalar(statement) or 0)
+
+
+def _parties(user_ids: Iterable[uuid.UUID]) -> TableValuedAlias:
+    """`unnest(:user_ids) AS parties(user_id)`: one row per distinct user of a batch."""
+    ids = sorted(set(user_ids))
+    array = bindparam("user_ids", ids, type_=ARRAY(Uuid()))
+    return func.unnest(array).table_valued(column("user_id", Uuid())).render_derived("parties")
+
+
+def _party_of(parties: TableValuedAlias) -> ColumnElement[bool]:
+    user_id = parties.c.user_id
+    return or_(
+        Payment.payer_id == user_id, Payment.payee_id == user_id, Payment.created_by == user_id
+    )
+
+
+async def list_payments_of_parties(
+    *, session: AsyncSession, user_ids: Iterable[uuid.UUID], after: Keyset | None, limit: int
+) -> Sequence[tuple[uuid.UUID, Payment]]:
+    """For each user, the page `list_payments(PaymentQuery(party_id=user))` would return, in one
+    statement: `(user id, payment)` pairs, per user in `(created_at DESC, id DESC)` order."""
+    parties = _parties(user_ids)
+    position = (
+        func.row_number()
+        .over(
+            partition_by=parties.c.user_id,
+            order_by=(Payment.created_at.desc(), Payment.id.desc()),
+        )
+        .label("position")
+    )
+    ranked = select(Payment, parties.c.user_id.label("party_id"), position).join_from(
+        parties, Payment, _party_of(parties)
+    )
+    after_cursor = keyset_before(Payment.created_at, Payment.id, after)
+    if after_cursor is not None:
+        ranked = ranked.where(after_cursor)
+    page = ranked.subquery("page")
+    payment = aliased(Payment, page)
+    statement = (
+        select(page.c.party_id, payment)
+        .where(page.c.position <= limit)
+        .order_by(page.c.party_id, page.c.position)
+    )
+    return [(party_id, row) for party_id, row in (await session.execute(statement)).all()]
+
+
+async def count_payments_of_parties(
+    *, session: AsyncSession, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """`count_payments(PaymentQuery(party_id=user))` for several users in one statement (users
+    without payments are absent)."""
+    parties = _parties(user_ids)
+    statement = (
+        select(parties.c.user_id, func.count())
+        .select_from(parties)
+        .join(Payment, _party_of(parties))
+        .group_by(parties.c.user_id)
+    )
+    return {user_id: int(count) for user_id, count in (await session.execute(statement)).all()}
 
 
 async def get_payment(

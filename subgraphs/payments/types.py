@@ -16,6 +16,7 @@ from subgraphs.payments import service
 from subgraphs.payments.checkout import Checkout
 from subgraphs.payments.context import Context
 from subgraphs.payments.enums import PaymentStatus, PaymentType
+from subgraphs.payments.loaders import UserPage
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
 from subgraphs.payments.money import to_major
@@ -131,8 +132,21 @@ async def resolve_user_payments(
     first: int | None = 20,
     after: str | None = None,
 ) -> Connection[Payment]:
+    """Batched: every `User` of a request shares one page statement (per `first`/`after`) and,
+    when selected, one grouped `totalCount` statement."""
     user_id = service.parse_id(str(root.id), field="id")
-    return await payment_connection(info.context, PaymentQuery(party_id=user_id), first, after)
+    page = PageRequest.from_args(first=first, after=after)
+    loaders = info.context.loaders
+    rows = await loaders.payment_page_by_user_page.load(UserPage(user_id, page))
+    for row in rows:
+        loaders.payment_by_id.prime(row.id, row)
+
+    async def total() -> int:
+        return await loaders.payment_count_by_user_id.load(user_id)
+
+    return build_connection(
+        rows, page, node=Payment.from_row, key=lambda r: (r.created_at, r.id), total_count=total
+    )
 
 
 @strawberry.federation.type(keys=["id"])
