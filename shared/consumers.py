@@ -27,7 +27,6 @@ import re
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.app import Resources
 from shared.errors import BadUserInput
 from shared.outbox import SERVICES, Backoff, relay_hooks, stream_for
+from shared.tasks import stop_tasks
 
 log = logging.getLogger("bff.consumers")
 
@@ -323,10 +323,7 @@ class ConsumerRunner:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(task)
 
     async def _run(self) -> None:
         backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)

@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.app import Resources
 from shared.db import create_engine, create_sessionmaker
+from shared.tasks import stop_tasks
 
 STREAM_PREFIX = "events:"
 SERVICES = ("auth", "payments", "admin", "profile")
@@ -241,11 +242,7 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(*tasks)
 
     async def _run(self) -> None:
         backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)

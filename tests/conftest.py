@@ -108,3 +108,32 @@ async def redis(infra: Infra) -> AsyncIterator[Redis]:
 @pytest.fixture
 def unique_email() -> str:
     return f"user-{uuid.uuid4().hex[:12]}@example.com"
+
+
+WATCHDOG_SECONDS = 60.0
+
+
+@pytest.fixture(autouse=True)
+async def asyncio_watchdog() -> AsyncIterator[None]:
+    """When a test has run for a minute, print where every asyncio task of the test loop waits.
+
+    pytest-timeout ends a hung run later, but only with thread stacks, which for an idle event
+    loop say nothing; the tasks' own stacks name the await that never returns."""
+    import asyncio
+    import sys
+    import threading
+
+    loop = asyncio.get_running_loop()
+
+    def dump() -> None:
+        print("\n=== asyncio watchdog: tasks still pending ===", file=sys.stderr)
+        for task in asyncio.all_tasks(loop):
+            task.print_stack(file=sys.stderr)
+
+    timer = threading.Timer(WATCHDOG_SECONDS, lambda: loop.call_soon_threadsafe(dump))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -19,6 +19,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.tasks import stop_tasks
 from subgraphs.auth import repository
 from subgraphs.auth.models import OutboundEmail
 from subgraphs.auth.runtime import AuthRuntime
@@ -54,12 +55,8 @@ class MailSender:
         self._task = asyncio.create_task(self._run(), name="auth-mail-sender")
 
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        task, self._task = self._task, None
+        await stop_tasks(task)
 
     async def _run(self) -> None:
         wake = self.runtime.mail_queued

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from datetime import timedelta
 
 from redis.asyncio import Redis
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.app import Resources
 from shared.config import PaymentsSettings
+from shared.tasks import stop_tasks
 from subgraphs.payments.razorpay import RazorpayGateway
 from subgraphs.payments.reconcile import ReconcileReport, reconcile
 
@@ -88,11 +88,8 @@ class Reconciler:
             self._task = asyncio.create_task(self._loop(), name="payments-reconciler")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await stop_tasks(task)
 
 
 Hook = Callable[[Resources], Awaitable[None]]

@@ -4,12 +4,12 @@ short, or never ran), with exponential backoff, until they are done or parked.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.tasks import stop_tasks
 from subgraphs.payments.webhooks import store
 from subgraphs.payments.webhooks.dispatch import RetryPolicy, apply_stored_event
 from subgraphs.payments.webhooks.metrics import WebhookMetrics
@@ -75,10 +75,7 @@ class WebhookWorker:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(task)
 
     @property
     def running(self) -> bool:

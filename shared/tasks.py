@@ -1,0 +1,30 @@
+"""Stopping a service's background tasks (relays, consumers, workers), with a bound.
+
+A task that ignores or outlives its cancellation (stuck in a driver's clean-up, say) must not
+hold up the shutdown of the whole process: it is logged by name and left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+log = logging.getLogger("bff.tasks")
+
+STOP_TIMEOUT_SECONDS = 5.0
+
+
+async def stop_tasks(*tasks: asyncio.Task[Any] | None) -> None:
+    """Cancel the tasks and wait for them to finish, at most STOP_TIMEOUT_SECONDS."""
+    running = [task for task in tasks if task is not None and not task.done()]
+    for task in running:
+        task.cancel()
+    if not running:
+        return
+    _, pending = await asyncio.wait(running, timeout=STOP_TIMEOUT_SECONDS)
+    if pending:
+        log.warning(
+            "background tasks did not stop in time",
+            extra={"tasks": sorted(task.get_name() for task in pending)},
+        )
