@@ -24,7 +24,6 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.app import Resources
 from shared.db import create_engine, create_sessionmaker
-from shared.tasks import stop_tasks
+from shared.tasks import stop_tasks, wait_event
 
 STREAM_PREFIX = "events:"
 SERVICES = ("auth", "payments", "admin", "profile")
@@ -248,9 +247,7 @@ class OutboxRelay:
         backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
         self._wake.set()  # publish what accumulated while no relay ran
         while True:
-            with suppress(TimeoutError):
-                async with asyncio.timeout(self.config.poll_interval):
-                    await self._wake.wait()
+            await wait_event(self._wake, self.config.poll_interval)
             self._wake.clear()  # a NOTIFY arriving during the pass triggers another one
             try:
                 count = await self.drain()
@@ -304,12 +301,8 @@ class OutboxRelay:
         backoff.reset()
         self.listening.set()
         self._wake.set()  # catch up on commits made while not listening
-        while not lost.is_set():
-            try:
-                async with asyncio.timeout(self.config.keepalive_interval):
-                    await lost.wait()
-            except TimeoutError:
-                await conn.execute("SELECT 1", timeout=10)
+        while not await wait_event(lost, self.config.keepalive_interval):
+            await conn.execute("SELECT 1", timeout=10)
 
 
 def listen_dsn(database_url: str) -> str:

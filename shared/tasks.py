@@ -28,3 +28,19 @@ async def stop_tasks(*tasks: asyncio.Task[Any] | None) -> None:
             "background tasks did not stop in time",
             extra={"tasks": sorted(task.get_name() for task in pending)},
         )
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> bool:  # noqa: ASYNC109
+    """Wait for the event at most `timeout` seconds; True when it was set.
+
+    For the polling loops of background tasks. Unlike `asyncio.timeout`/`wait_for` around
+    `event.wait()` under `suppress(TimeoutError)`, it never turns a cancellation that races the
+    timeout into a swallowed TimeoutError (Python 3.11), which left `stop()` waiting for a task
+    that had lost its cancellation and kept looping.
+    """
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()
+    return bool(done)

@@ -11,7 +11,6 @@ exponential backoff (capped), up to `MAX_ATTEMPTS`, after which the row is left 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import smtplib
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.tasks import stop_tasks
+from shared.tasks import stop_tasks, wait_event
 from subgraphs.auth import repository
 from subgraphs.auth.models import OutboundEmail
 from subgraphs.auth.runtime import AuthRuntime
@@ -67,8 +66,7 @@ class MailSender:
                     pass
             except Exception as exc:  # keep the loop alive (cancellation is not an Exception)
                 log.error("mail sender pass failed", extra={"error_type": type(exc).__name__})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
+            await wait_event(wake, self.poll_seconds)
 
     async def send_due(self) -> int:
         """Send one batch of due mail; returns how many rows it handled."""
