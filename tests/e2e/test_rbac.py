@@ -26,6 +26,26 @@ MATRIX: list[tuple[str, str, str, tuple[str | None, ...]]] = [
     ("users", "admin", "{ users { totalCount } }", (A, F, F, OK)),
     ("systemConfig", "admin", "{ systemConfig { key } }", (A, F, F, OK)),
     ("myProfile", "profile", "{ myProfile { bio preferences } }", (A, OK, OK, OK)),
+    (
+        "updatePreferences",
+        "profile",
+        'mutation { updatePreferences(preferences: {theme: "dark"}) { preferences } }',
+        (A, OK, OK, OK),
+    ),
+    (
+        "updatePreferences-unknown-key",
+        "profile",
+        "mutation { updatePreferences(preferences: {colour: 1}) { preferences } }",
+        (A, "BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT"),
+    ),
+    (
+        "updateProfile-bad-phone",
+        "profile",
+        'mutation { updateProfile(input: {phone: "12"}) { phone } }',
+        (A, "BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT"),
+    ),
+    ("deleteAvatar", "profile", "mutation { deleteAvatar { avatarUrl } }", (A, OK, OK, OK)),
+    ("preferencesSchema", "profile", "{ preferencesSchema }", (OK, OK, OK, OK)),
     ("auditLogs", "admin", "{ auditLogs(first: 5) { totalCount } }", (A, F, F, OK)),
     (
         "analytics",
