@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from shared import consumers
+from shared import dead_letters as parked
 from shared.pagination import Connection, Edge, PageInfo
 from shared.scalars import JSON
 from subgraphs.admin.context import Context
@@ -28,7 +28,7 @@ class DeadLetter:
     event: JSON = strawberry.field(description="The original envelope, as read from the stream.")
 
     @classmethod
-    def from_letter(cls, letter: consumers.DeadLetter) -> DeadLetter:
+    def from_letter(cls, letter: parked.DeadLetter) -> DeadLetter:
         return cls(
             id=strawberry.ID(letter.entry_id),
             consumer=letter.consumer,
@@ -45,7 +45,7 @@ class DeadLetter:
 async def resolve_dead_letters(
     info: Info[Context, None], first: int | None = 20, after: str | None = None
 ) -> Connection[DeadLetter]:
-    page = await consumers.dead_letters(
+    page = await parked.dead_letters(
         info.context.redis, first=20 if first is None else first, after=after
     )
     edges = [

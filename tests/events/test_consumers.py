@@ -16,13 +16,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.consumers import (
-    ConsumerRunner,
-    Event,
-    MalformedEvent,
-    dead_letters,
-    replay_dead_letter,
-)
+from shared.consumers import ConsumerRunner, Event, MalformedEvent
+from shared.dead_letters import dead_letters, replay_dead_letter
 from shared.embedded import EmbeddedRedis
 from shared.errors import BadUserInput
 from shared.outbox import SERVICES, OutboxRelay
