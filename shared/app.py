@@ -128,9 +128,6 @@ class SubgraphRouter(GraphQLRouter[ContextT, None]):
         return None
 
 
-ContextBuilder = Callable[..., ContextT]
-
-
 def create_subgraph_app(
     *,
     settings: Settings,

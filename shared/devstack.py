@@ -32,7 +32,7 @@ from shared.config import REPO_ROOT
 from shared.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.mailsink import MailSink
 from shared.migrations import SERVICES, upgrade_all
-from shared.tokens import ensure_dev_key
+from shared.tokens import dev_key_path, ensure_dev_key
 
 DEFAULT_PORTS = {
     "router": 4000,
@@ -140,7 +140,7 @@ class DevStack:
                 secrets_dir / "router_hmac_secret", secrets.token_urlsafe(32)
             )
         if not env.get("JWT_PRIVATE_KEY"):
-            env["JWT_PRIVATE_KEY"] = ensure_dev_key(secrets_dir / "jwt_signing_key.pem").read_text()
+            env["JWT_PRIVATE_KEY"] = ensure_dev_key(dev_key_path(self.data_dir)).read_text()
         if not env.get("SMTP_HOST"):
             self._mail = MailSink(self.mail_dir)
             env["SMTP_HOST"] = "127.0.0.1"

@@ -52,6 +52,11 @@ def generate_private_key_pem() -> bytes:
     )
 
 
+def dev_key_path(data_dir: Path) -> Path:
+    """Where development keeps its signing key (`make dev` and a lone auth process agree)."""
+    return data_dir / "keys" / "jwt-private.pem"
+
+
 def ensure_dev_key(path: Path) -> Path:
     """Create a development signing key at `path` unless one is there (mode 0600)."""
     if not path.exists():

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from shared.config import AppEnv, AuthSettings, ConfigurationError
 from shared.ratelimit import RateLimit
-from shared.tokens import SigningKeys, ensure_dev_key, split_pems
+from shared.tokens import SigningKeys, dev_key_path, ensure_dev_key, split_pems
 from subgraphs.auth.passwords import Passwords
 
 
@@ -47,7 +47,7 @@ def load_signing_keys(settings: AuthSettings) -> SigningKeys:
     if settings.jwt_private_key is not None:
         private_pem = settings.jwt_private_key.get_secret_value().encode()
     elif settings.app_env is AppEnv.DEVELOPMENT:
-        private_pem = ensure_dev_key(settings.data_dir / "keys" / "jwt-private.pem").read_bytes()
+        private_pem = ensure_dev_key(dev_key_path(settings.data_dir)).read_bytes()
     else:
         raise ConfigurationError("JWT_PRIVATE_KEY is not set")
     return SigningKeys(private_pem, split_pems(settings.jwt_previous_public_keys))
