@@ -29,11 +29,11 @@ router/node_modules/.installed: router/package.json router/package-lock.json
 	@touch $@
 
 schema: install
-	$(PY) -m shared.schema_export
+	$(PY) -m devtools.schema_export
 	node router/compose.mjs
 
 schema-check: install
-	$(PY) -m shared.schema_export --check
+	$(PY) -m devtools.schema_export --check
 	node router/compose.mjs --check
 
 lint: install
@@ -41,11 +41,11 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy shared subgraphs
+	$(VENV)/bin/mypy devtools shared subgraphs
 
 dev: install schema
 	@mkdir -p -m 700 .data/run
-	$(PY) -m shared.devstack
+	$(PY) -m devtools.devstack
 
 pytest: install
 	@mkdir -p -m 700 .data/run

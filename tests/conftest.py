@@ -23,8 +23,8 @@ from sqlalchemy.pool import NullPool
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
 
+from devtools.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.db import async_url
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.migrations import upgrade_all
 from shared.redis import create_redis
 from tests import helpers

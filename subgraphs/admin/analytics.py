@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadUserInput
+from shared.money import to_major
 from subgraphs.admin.models import user_directory
-from subgraphs.payments.money import to_major
 
 MAX_RANGE = timedelta(days=366)
 # Statuses whose money was captured: they make up the volume (refunds shown beside it).

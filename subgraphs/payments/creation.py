@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
 from shared.errors import BadUserInput
+from shared.money import normalize_currency, to_minor
 from shared.scopes import Role
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import (
@@ -25,7 +26,6 @@ from subgraphs.payments.enums import (
 from subgraphs.payments.lifecycle import event_data
 from subgraphs.payments.limits import CurrencyLimits, load_payment_settings
 from subgraphs.payments.models import Payment
-from subgraphs.payments.money import normalize_currency, to_minor
 from subgraphs.payments.service import parse_id
 
 MAX_DESCRIPTION = 500

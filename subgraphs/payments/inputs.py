@@ -8,9 +8,9 @@ from decimal import Decimal
 import strawberry
 
 from shared.errors import BadUserInput
+from shared.money import normalize_currency
 from subgraphs.payments.creation import NewPayment
 from subgraphs.payments.enums import PaymentStatus, PaymentType
-from subgraphs.payments.money import normalize_currency
 from subgraphs.payments.repository import PaymentQuery
 from subgraphs.payments.service import parse_id
 from subgraphs.payments.verification import Verification

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
 from shared.errors import Forbidden, NotFound
+from shared.money import to_major
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import EventType, PaymentStatus, TransactionKind, TransactionStatus
 from subgraphs.payments.models import Payment
-from subgraphs.payments.money import to_major
 from subgraphs.payments.service import can_view
 from subgraphs.payments.state import ensure_transition
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
+from shared.money import exponent, to_major, to_minor
 from shared.scopes import Role
 from subgraphs.payments import refund_repository as refund_repo
 from subgraphs.payments import repository as repo
@@ -29,7 +30,6 @@ from subgraphs.payments import sync
 from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.models import Payment, Refund
-from subgraphs.payments.money import exponent, to_major, to_minor
 from subgraphs.payments.provider_types import CAPTURED
 from subgraphs.payments.razorpay import ProviderCallFailed, RazorpayGateway
 from subgraphs.payments.service import can_view

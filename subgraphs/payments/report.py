@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
 from shared.errors import BadUserInput
+from shared.money import normalize_currency, to_major
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.models import Payment
-from subgraphs.payments.money import normalize_currency, to_major
 from subgraphs.payments.provider_types import SETTLED
 
 MAX_RANGE = timedelta(days=366)

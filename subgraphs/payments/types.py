@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from shared.errors import NotFound
+from shared.money import to_major
 from shared.pagination import Connection, PageRequest, build_connection
 from shared.scopes import Scope
 from subgraphs.payments import service
@@ -19,7 +20,6 @@ from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.loaders import UserPage
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
-from subgraphs.payments.money import to_major
 from subgraphs.payments.report import Report
 from subgraphs.payments.repository import PaymentQuery
 

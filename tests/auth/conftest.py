@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from devtools.mailsink import MailSink
 from shared.config import AuthSettings
-from shared.mailsink import MailSink
 from shared.tokens import generate_private_key_pem
 from tests.auth.support import AuthHarness, auth_settings, running_harness
 from tests.conftest import Infra

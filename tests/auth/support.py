@@ -17,8 +17,8 @@ import httpx
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 
+from devtools.mailsink import read_messages
 from shared.config import AuthSettings
-from shared.mailsink import read_messages
 from subgraphs.auth.app import create_app
 from subgraphs.auth.passwords import Passwords
 from subgraphs.auth.runtime import AuthRuntime

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.devstack import DEFAULT_PORTS, DevStack, free_port
 from shared import router_signature
-from shared.devstack import DEFAULT_PORTS, DevStack, free_port
 from subgraphs.auth.seed import seed
 from tests.conftest import Infra
 

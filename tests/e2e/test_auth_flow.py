@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from shared.mailsink import read_messages
+from devtools.mailsink import read_messages
 from tests.e2e.conftest import Client
 
 PAYLOAD = "accessToken refreshToken expiresIn user { id email role emailVerified }"

@@ -16,9 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from devtools.embedded import EmbeddedRedis
 from shared.consumers import Consumer, ConsumerConfig, ConsumerRunner
 from shared.db import async_url
-from shared.embedded import EmbeddedRedis
 from shared.migrations import upgrade_all
 from shared.outbox import OutboxRelay, RelayConfig, relay_redis
 from tests.conftest import Infra

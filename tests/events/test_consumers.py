@@ -16,9 +16,9 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devtools.embedded import EmbeddedRedis
 from shared.consumers import ConsumerRunner, Event, MalformedEvent
 from shared.dead_letters import dead_letters, replay_dead_letter
-from shared.embedded import EmbeddedRedis
 from shared.errors import BadUserInput
 from shared.outbox import SERVICES, OutboxRelay
 from subgraphs.admin.consumers import AUDIT, resource_of

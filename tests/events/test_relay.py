@@ -15,7 +15,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from shared.embedded import EmbeddedRedis
+from devtools.embedded import EmbeddedRedis
 from shared.outbox import OutboxRelay, RelayConfig, listen_dsn, relay_redis, stream_for
 from tests.events.conftest import wait_for
 from tests.events.support import stream_ids, unpublished, write_events

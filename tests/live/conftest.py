@@ -18,9 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from devtools.embedded import EmbeddedRedis
 from shared.config import PaymentsSettings
 from shared.db import async_url
-from shared.embedded import EmbeddedRedis
 from shared.migrations import upgrade
 from shared.redis import create_redis
 from shared.scopes import Role

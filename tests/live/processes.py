@@ -19,9 +19,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from devtools.devstack import free_port
 from shared import router_signature
 from shared.config import REPO_ROOT
-from shared.devstack import free_port
 from shared.tokens import SigningKeys
 
 PROTOCOL = Subprotocol("graphql-transport-ws")

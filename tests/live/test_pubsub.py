@@ -9,7 +9,7 @@ from contextlib import aclosing
 import pytest
 from redis.asyncio import Redis
 
-from shared.embedded import EmbeddedRedis
+from devtools.embedded import EmbeddedRedis
 from shared.redis import create_redis
 from subgraphs.payments.pubsub import (
     RESYNC,

@@ -16,10 +16,10 @@ from redis.asyncio.client import PubSub
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from devtools.embedded import EmbeddedRedis
 from shared.app import Resources
 from shared.config import PaymentsSettings
 from shared.db import create_engine, create_sessionmaker
-from shared.embedded import EmbeddedRedis
 from shared.tokens import TokenVerifier
 from subgraphs.payments.models import OutboxEvent as OutboxRow
 from subgraphs.payments.pubsub import payment_channel

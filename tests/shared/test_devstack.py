@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.devstack import DEFAULT_PORTS, SIMULATOR_KEY_ID, DevStack, free_port
+from devtools.devstack import DEFAULT_PORTS, SIMULATOR_KEY_ID, DevStack, free_port
 from tests.conftest import Infra
 
 

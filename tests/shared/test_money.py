@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.errors import BadUserInput
-from subgraphs.payments.money import (
+from shared.money import (
     CURRENCY_EXPONENTS,
     MAX_MINOR,
     exponent,

@@ -2,7 +2,7 @@
 
 `make dev` and the tests run it when SMTP_HOST is unset, so password-reset and verification mails
 can be read from `<data dir>/mail/` (newest last) instead of reaching anyone.
-Run: `python -m shared.mailsink --port 1025 --dir .data/mail`.
+Run: `python -m devtools.mailsink --port 1025 --dir .data/mail`.
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ from typing import IO
 
 import httpx
 
+from devtools.embedded import EmbeddedPostgres, EmbeddedRedis
+from devtools.mailsink import MailSink
 from shared.config import REPO_ROOT
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis
-from shared.mailsink import MailSink
 from shared.migrations import SERVICES, upgrade_all
 from shared.tokens import dev_key_path, ensure_dev_key
 
