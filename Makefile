@@ -39,6 +39,7 @@ schema-check: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	cd router && node node_modules/.bin/tsc --noEmit -p tsconfig.json
 
 typecheck: install
 	$(VENV)/bin/mypy devtools shared subgraphs

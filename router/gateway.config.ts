@@ -8,12 +8,13 @@
 // variables, which the CLI reads itself) take precedence over SUPERGRAPH_PATH/ROUTER_PORT/
 // ROUTER_HOST.
 import { useGenericAuth } from '@envelop/generic-auth';
-import { defineConfig, Logger } from '@graphql-hive/gateway';
-import { createVerifier, JwksCache } from './src/jwt.ts';
+import { defineConfig, Logger, type GatewayPlugin, type TransportEntryAdditions } from '@graphql-hive/gateway';
+import { createVerifier, JwksCache, type AccessTokenClaims } from './src/jwt.ts';
 import { loadSettings, SettingsError, SUBGRAPH_NAMES } from './src/settings.ts';
 import {
   maskError,
   scopesOf,
+  type RouterContext,
   useAccessTokens,
   useRequestIds,
   useUpstreamValues,
@@ -54,7 +55,7 @@ const wsOptions = {
   },
 };
 
-const transportEntries: Record<string, any> = {
+const transportEntries: TransportEntryAdditions = {
   '*.http': {
     options: {
       subscriptions: {
@@ -87,7 +88,7 @@ const verify = createVerifier({
   log: log.child('[router] '),
 });
 
-export const gatewayConfig = defineConfig({
+export const gatewayConfig = defineConfig<RouterContext>({
   supergraph: settings.supergraphPath,
   port: settings.port,
   host: settings.host,
@@ -108,7 +109,7 @@ export const gatewayConfig = defineConfig({
   // entity fetches made for a subscription as well.
   propagateHeaders: {
     fromClientToSubgraphs({ context }) {
-      const u = (context as any)?.upstream;
+      const u = context?.upstream;
       return {
         authorization: u?.authorization,
         'x-request-id': u?.requestId,
@@ -119,7 +120,7 @@ export const gatewayConfig = defineConfig({
   requestId: false, // replaced by useRequestIds (validates client ids, covers WebSocket)
 
   // Subgraph errors keep their extensions.code; their serviceName is added, no default code.
-  subgraphErrors: { errorCode: false as unknown as string, subgraphNameProp: 'serviceName' },
+  subgraphErrors: { errorCode: false, subgraphNameProp: 'serviceName' },
   maskedErrors: {
     maskError: (error: unknown, message: string) => maskError(error, message, log.child('[router] ')),
     isDev: false,
@@ -128,7 +129,8 @@ export const gatewayConfig = defineConfig({
   maxDepth: settings.maxDepth,
   maxTokens: settings.maxTokens,
   blockFieldSuggestions: settings.isProduction,
-  disableIntrospection: settings.isProduction,
+  // The gateway turns `true` into `{}`; its type only admits the options object.
+  disableIntrospection: settings.isProduction ? {} : undefined,
   graphiql: !settings.isProduction,
   landingPage: !settings.isProduction,
 
@@ -146,7 +148,8 @@ export const gatewayConfig = defineConfig({
 
   healthCheckEndpoint: '/healthcheck',
   readinessCheckEndpoint: '/readiness',
-  prometheus: settings.metrics ? { endpoint: '/metrics' } : undefined,
+  // `metrics: true`: the default metrics (what an absent `metrics` gives too; the type requires it).
+  prometheus: settings.metrics ? { endpoint: '/metrics', metrics: true } : undefined,
 
   plugins: () => [
     useRequestIds(),
@@ -157,11 +160,13 @@ export const gatewayConfig = defineConfig({
     // Under plugins:, after useAccessTokens, not the genericAuth: key: that key installs it
     // among the built-in plugins, ahead of config.plugins (gateway-runtime dist/index.js:5497
     // vs :5569), so it would resolve the user before the token is verified.
-    useGenericAuth({
+    // Cast: useGenericAuth's type claims a context that already holds what the plugin adds
+    // (currentUser, validateUser), which no entry of the gateway's plugin list accepts.
+    useGenericAuth<AccessTokenClaims, RouterContext>({
       mode: 'protect-granular',
-      resolveUserFn: (context: any) => context.jwt?.payload ?? null,
+      resolveUserFn: (context) => context.jwt?.payload ?? null,
       extractScopes: scopesOf,
-      validateUser: validateUser as any,
-    }) as any,
+      validateUser,
+    }) as GatewayPlugin<RouterContext>,
   ],
 });

@@ -5,7 +5,7 @@
 // not in the JWKS becomes a plain Error "Authentication is not available at the moment." that is
 // masked as INTERNAL_SERVER_ERROR (plugin.js getSigningKey -> null), and its WebSocket lookup
 // does not strip the "Bearer " prefix. This plugin does the same job with the contract's codes.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jsonwebtoken from 'jsonwebtoken';
 import { GraphQLError } from 'graphql';
 
@@ -81,7 +81,7 @@ export class JwksCache {
           if (jwk.use !== undefined && jwk.use !== 'sig') continue;
           if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue;
           try {
-            keys.set(jwk.kid, createPublicKey({ key: jwk as any, format: 'jwk' }));
+            keys.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
           } catch (e) {
             this.opts.log?.warn({ kid: jwk.kid, err: String(e) }, '[jwt] ignoring an unusable JWKS key');
           }

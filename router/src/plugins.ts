@@ -1,6 +1,8 @@
 // The router's own plugins: request ids, authentication, what travels upstream, access rules and
 // the error codes. Wired together in ../gateway.config.ts.
 import { createHmac, randomUUID } from 'node:crypto';
+import type { ValidateUserFnParams } from '@envelop/generic-auth';
+import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 import { bearerToken, unauthenticated, type AccessTokenClaims } from './jwt.ts';
 
@@ -22,7 +24,19 @@ export interface UpstreamValues {
   routerCredential: string; // x-router-signature for the WebSocket connection_init payload
 }
 
-type AnyContext = Record<string, any>;
+interface RemoteEnd {
+  remoteAddress?: string;
+}
+
+/** What the hive-gateway CLI's Node server adds to the context: `req` (the HTTP request; for a
+ *  WebSocket operation, the upgrade request) and, on WebSocket, `socket`. Only addresses are read. */
+interface NodeServerContext {
+  req?: { socket?: RemoteEnd; connection?: RemoteEnd };
+  socket?: RemoteEnd;
+}
+
+/** The plugins' type: their hooks see the gateway's context plus the fields above. */
+type RouterPlugin = GatewayPlugin<RouterContext & NodeServerContext>;
 
 function lookupCaseInsensitive(obj: unknown, name: string): unknown {
   if (!obj || typeof obj !== 'object') return undefined;
@@ -33,7 +47,7 @@ function lookupCaseInsensitive(obj: unknown, name: string): unknown {
   return undefined;
 }
 
-const isWebSocket = (context: AnyContext) => context.connectionParams != null;
+const isWebSocket = (context: { connectionParams?: unknown }) => context.connectionParams != null;
 
 // ----------------------------------------------------------------------------- request ids
 
@@ -51,29 +65,29 @@ function acceptRequestId(value: unknown): string | undefined {
  * Replaces the gateway's built-in requestId plugin (disabled with `requestId: false`), which
  * accepts any client value and does not reach WebSocket operations.
  */
-export function useRequestIds() {
+export function useRequestIds(): RouterPlugin {
   const byRequest = new WeakMap<Request, string>();
   return {
-    onRequest({ request, serverContext }: { request: Request; serverContext: AnyContext }) {
+    onRequest({ request, serverContext }) {
       const id = acceptRequestId(request.headers.get(REQUEST_ID_HEADER)) ?? randomUUID();
       byRequest.set(request, id);
       if (serverContext?.log?.child) serverContext.log = serverContext.log.child({ requestId: id });
     },
-    onContextBuilding({ context, extendContext }: { context: AnyContext; extendContext: (c: AnyContext) => void }) {
+    onContextBuilding({ context, extendContext }) {
       let id = context.request ? byRequest.get(context.request) : undefined;
       if (!id) {
         id =
           acceptRequestId(lookupCaseInsensitive(context.connectionParams, REQUEST_ID_HEADER)) ??
           acceptRequestId(context.request?.headers?.get?.(REQUEST_ID_HEADER)) ??
           randomUUID();
-        const extra: AnyContext = { requestId: id };
+        const extra: Parameters<typeof extendContext>[0] = { requestId: id };
         if (context.log?.child) extra.log = context.log.child({ requestId: id });
         extendContext(extra);
         return;
       }
       extendContext({ requestId: id });
     },
-    onResponse({ request, response }: { request: Request; response: Response }) {
+    onResponse({ request, response }) {
       const id = byRequest.get(request);
       if (id) response.headers.set(REQUEST_ID_HEADER, id);
     },
@@ -89,9 +103,9 @@ export function useRequestIds() {
  * forged, expired, for another issuer/audience or signed with an unknown key: the operation fails
  * with UNAUTHENTICATED. Must run before useGenericAuth.
  */
-export function useAccessTokens(verify: (token: string) => Promise<AccessTokenClaims>) {
+export function useAccessTokens(verify: (token: string) => Promise<AccessTokenClaims>): RouterPlugin {
   return {
-    onContextBuilding({ context, extendContext }: { context: AnyContext; extendContext: (c: AnyContext) => void }) {
+    onContextBuilding({ context, extendContext }) {
       let presented: unknown;
       if (isWebSocket(context)) {
         presented = lookupCaseInsensitive(context.connectionParams, 'authorization');
@@ -116,7 +130,7 @@ export function routerWebSocketCredential(secret: string): string {
   return createHmac('sha256', secret).update('payments-bff/router-websocket/v1').digest('base64');
 }
 
-function clientAddress(context: AnyContext): string | undefined {
+function clientAddress(context: NodeServerContext): string | undefined {
   const addr: unknown = context.req?.socket?.remoteAddress ?? context.socket?.remoteAddress ?? context.req?.connection?.remoteAddress;
   if (typeof addr !== 'string' || addr === '') return undefined;
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
@@ -128,11 +142,11 @@ function clientAddress(context: AnyContext): string | undefined {
  * the incoming X-Forwarded-For chain is kept in front of it) and the WebSocket router credential.
  * Runs after useRequestIds and useAccessTokens.
  */
-export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolean }) {
+export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolean }): RouterPlugin {
   const credential = routerWebSocketCredential(opts.hmacSecret);
   return {
-    onContextBuilding({ context, extendContext }: { context: AnyContext; extendContext: (c: AnyContext) => void }) {
-      const jwt = context.jwt as RouterContext['jwt'];
+    onContextBuilding({ context, extendContext }) {
+      const jwt = context.jwt;
       const addr = clientAddress(context);
       let forwardedFor = addr;
       if (opts.trustProxy) {
@@ -143,7 +157,7 @@ export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolea
       }
       const upstream: UpstreamValues = {
         authorization: jwt ? `Bearer ${jwt.token.value}` : undefined,
-        requestId: (context.requestId as string | undefined) ?? randomUUID(),
+        requestId: context.requestId ?? randomUUID(),
         forwardedFor,
         routerCredential: credential,
       };
@@ -154,10 +168,12 @@ export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolea
 
 // ----------------------------------------------------------------------------- access rules
 
+const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value);
+
 function satisfies(required: unknown, granted: string[]): boolean {
   // @requiresScopes(scopes: [["a", "b"], ["c"]]) means (a AND b) OR c.
-  if (!Array.isArray(required) || required.length === 0) return true;
-  return required.some((all) => Array.isArray(all) && all.every((s) => granted.includes(String(s))));
+  if (!isArray(required) || required.length === 0) return true;
+  return required.some((all) => isArray(all) && all.every((s) => granted.includes(String(s))));
 }
 
 export function scopesOf(user: unknown): string[] {
@@ -172,22 +188,11 @@ export function scopesOf(user: unknown): string[] {
  * - @policy: not evaluated here (ownership needs data the router does not have); the subgraph
  *   that owns the field enforces it.
  */
-export function validateUser(params: {
-  user: unknown;
-  fieldNode: any;
-  path?: readonly (string | number)[];
-  fieldAuthArgs?: unknown;
-  typeAuthArgs?: unknown;
-  fieldScopes?: unknown;
-  typeScopes?: unknown;
-  userScopes: string[];
-  parentType: { name: string };
-  field: { name: string };
-}): GraphQLError | undefined {
+export function validateUser(params: ValidateUserFnParams<AccessTokenClaims | null>): GraphQLError | undefined {
   const needsUser =
     params.fieldAuthArgs != null || params.typeAuthArgs != null ||
-    (Array.isArray(params.fieldScopes) && params.fieldScopes.length > 0) ||
-    (Array.isArray(params.typeScopes) && params.typeScopes.length > 0);
+    (isArray(params.fieldScopes) && params.fieldScopes.length > 0) ||
+    (isArray(params.typeScopes) && params.typeScopes.length > 0);
   if (!needsUser) return undefined;
   const coordinate = `${params.parentType.name}.${params.field.name}`;
   if (params.user == null) {
@@ -239,10 +244,10 @@ const CLIENT_ERROR_MESSAGE =
  * GraphQL validation errors never reach maskError (Yoga returns them as they are, with
  * code GRAPHQL_VALIDATION_FAILED from its useHTTPValidationError): give them BAD_USER_INPUT.
  */
-export function useValidationErrorCode() {
+export function useValidationErrorCode(): RouterPlugin {
   return {
     onValidate() {
-      return ({ valid, result }: { valid: boolean; result: readonly GraphQLError[] }) => {
+      return ({ valid, result }) => {
         if (valid) return;
         for (const error of result) {
           const ext = error.extensions as Record<string, unknown>;
@@ -251,6 +256,21 @@ export function useValidationErrorCode() {
       };
     },
   };
+}
+
+/** An entry of a graphql-transport-ws `error` message, as received: nothing is guaranteed. */
+interface WireError {
+  message?: unknown;
+  extensions?: { code?: unknown };
+}
+
+function asWireError(value: unknown): WireError | undefined {
+  return value != null && typeof value === 'object' ? (value as WireError) : undefined;
+}
+
+function contractCodeOf(error: WireError | undefined): string | undefined {
+  const code = error?.extensions?.code;
+  return typeof code === 'string' && CONTRACT_CODES.has(code) ? code : undefined;
 }
 
 function isOriginalGraphQLError(error: unknown): error is GraphQLError {
@@ -278,11 +298,12 @@ export function maskError(error: unknown, _message: string, log?: { error: (...a
   // A subgraph that rejects a WebSocket operation with a graphql-transport-ws `error` message:
   // @graphql-tools/executor-graphql-ws 3.2.0 rejects with the raw error array, which the gateway
   // wraps as the originalError of a message-less GraphQLError. Keep the subgraph's code.
-  const original = ge?.originalError as unknown;
-  if (Array.isArray(original)) {
-    const coded = original.find((e) => CONTRACT_CODES.has(e?.extensions?.code));
-    if (coded) return rebuild(String(coded.message ?? ''), { code: coded.extensions.code });
-    log?.error({ errors: original.map((e) => String(e?.message)) }, '[errors] masked a subgraph WebSocket error without a contract code');
+  const original: unknown = ge?.originalError;
+  if (isArray(original)) {
+    const errors = original.map(asWireError);
+    const coded = errors.find((e) => contractCodeOf(e) !== undefined);
+    if (coded) return rebuild(String(coded.message ?? ''), { code: contractCodeOf(coded) });
+    log?.error({ errors: errors.map((e) => String(e?.message)) }, '[errors] masked a subgraph WebSocket error without a contract code');
     return rebuild(INTERNAL_MESSAGE, { code: 'INTERNAL_SERVER_ERROR' });
   }
 

@@ -11,14 +11,23 @@
 //   {"0":..,"1":..}, its lastModified). `signedPayload` signs the variables with every file
 //   replaced by `null`, exactly as they appear in `operations`;
 // - `useMultipartGuard` bounds multipart request bodies and requires a CSRF header on them.
-import { defaultExecutionRequestSerializer } from '@graphql-hive/gateway';
+import { defaultExecutionRequestSerializer, type GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 
 type ExecutionRequest = Parameters<typeof defaultExecutionRequestSerializer>[0];
 
+/** The properties isExtractable probes; any object may have them. */
+interface MaybeFileLike {
+  promise?: unknown;
+  then?: unknown;
+  arrayBuffer?: unknown;
+  [Symbol.asyncIterator]?: unknown;
+}
+
 /** The predicate @graphql-tools/executor-http uses to extract files (dist/index.js, line ~268). */
-function isExtractable(v: any): boolean {
-  if (v == null || typeof v !== 'object') return false;
+function isExtractable(value: unknown): boolean {
+  if (value == null || typeof value !== 'object') return false;
+  const v = value as MaybeFileLike;
   return (
     (typeof File !== 'undefined' && v instanceof File) ||
     (typeof Blob !== 'undefined' && v instanceof Blob) ||
@@ -50,11 +59,17 @@ export function uploadsAsNull(value: unknown): unknown {
 /** `hmacSignature.serializeExecutionRequest`: the default payload, files signed as `null`. */
 export function signedPayload(executionRequest: ExecutionRequest): string {
   const variables = executionRequest.variables;
-  if (variables == null) return defaultExecutionRequestSerializer(executionRequest);
-  return defaultExecutionRequestSerializer({
-    ...executionRequest,
-    variables: uploadsAsNull(variables) as Record<string, unknown>,
-  });
+  const payload =
+    variables == null
+      ? defaultExecutionRequestSerializer(executionRequest)
+      : defaultExecutionRequestSerializer({
+          ...executionRequest,
+          variables: uploadsAsNull(variables) as Record<string, unknown>,
+        });
+  // Declared `string | undefined`, but json-stable-stringify of an object is always a string.
+  // '' keeps the signature the gateway would compute anyway: its TextEncoder encodes undefined
+  // as empty bytes.
+  return payload ?? '';
 }
 
 export const CSRF_HEADERS = ['apollo-require-preflight', 'x-graphql-csrf'];
@@ -66,7 +81,7 @@ function requestError(message: string, status: number, close = false): GraphQLEr
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http } });
 }
 
-async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -97,9 +112,9 @@ async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Pro
  *   the body is read up to the limit before the multipart parser sees it (chunked bodies too).
  * Yoga's own limit (25 MB, not configurable through the gateway) still applies to other bodies.
  */
-export function useMultipartGuard(opts: { maxBytes: number }) {
+export function useMultipartGuard(opts: { maxBytes: number }): GatewayPlugin {
   return {
-    onRequestParse({ request, setRequestParser, requestParser, fetchAPI }: any) {
+    onRequestParse({ request, setRequestParser, requestParser, fetchAPI }) {
       const contentType = String(request.headers.get('content-type') ?? '').toLowerCase();
       if (request.method !== 'POST' || !contentType.startsWith('multipart/form-data')) return;
       if (!CSRF_HEADERS.some((name) => request.headers.has(name))) {
