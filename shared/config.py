@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # /readyz: each check (PostgreSQL, Redis, the service's own) gets this long (shared/ops.py).
+    ready_timeout_seconds: float = Field(default=2.0, gt=0)
+
     # Tokens (issued by auth, verified everywhere).
     jwt_issuer: str = "payments-bff-auth"
     jwt_audience: str = "payments-bff"

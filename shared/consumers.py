@@ -39,8 +39,8 @@ from redis.exceptions import ResponseError
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.app import Resources
-from shared.outbox import SERVICES, Backoff, relay_hooks, stream_for
+from shared.lifetime import Background, Resources
+from shared.outbox import SERVICES, Backoff, RelayTask, stream_for
 from shared.tasks import stop_tasks
 
 log = logging.getLogger("bff.consumers")
@@ -353,60 +353,44 @@ def consumer_redis(url: str, config: ConsumerConfig) -> Redis:
     )
 
 
-@dataclass
-class RunningConsumers:
-    runners: list[ConsumerRunner]
-    redis: Redis
+class ConsumerTasks:
+    """The background part (`shared.lifetime.Background`) running `consumers` in this process,
+    sharing one Redis client of their own (blocking reads never hold a request's connection).
+    Starting twice is a no-op."""
 
+    def __init__(self, consumers: Sequence[Consumer], *, config: ConsumerConfig | None = None):
+        self.consumers = tuple(consumers)
+        self.config = config or ConsumerConfig()
+        self.runners: list[ConsumerRunner] = []
+        self._redis: Redis | None = None
 
-Hook = Callable[[Resources], Awaitable[None]]
-
-
-def consumer_hooks(
-    consumers: Sequence[Consumer], *, config: ConsumerConfig | None = None
-) -> tuple[Hook, Hook]:
-    """`(on_startup, on_shutdown)` hooks running `consumers` as background tasks of the app."""
-    config = config or ConsumerConfig()
-    key = "event_consumers:" + ",".join(c.group for c in consumers)
-
-    async def start(resources: Resources) -> None:
-        if key in resources.extra:
+    async def start(self, resources: Resources) -> None:
+        if self._redis is not None:
             return
         if not resources.settings.redis_url:
             raise RuntimeError("event consumers need REDIS_URL")
-        redis = consumer_redis(resources.settings.redis_url, config)
-        runners = [
-            ConsumerRunner(c, sessionmaker=resources.sessionmaker, redis=redis, config=config)
-            for c in consumers
+        self._redis = consumer_redis(resources.settings.redis_url, self.config)
+        self.runners = [
+            ConsumerRunner(
+                c, sessionmaker=resources.sessionmaker, redis=self._redis, config=self.config
+            )
+            for c in self.consumers
         ]
-        resources.extra[key] = RunningConsumers(runners, redis)
-        for runner in runners:
+        for runner in self.runners:
             await runner.start()
 
-    async def stop(resources: Resources) -> None:
-        running: RunningConsumers | None = resources.extra.pop(key, None)
-        if running is None:
+    async def stop(self) -> None:
+        redis, self._redis = self._redis, None
+        if redis is None:
             return
-        for runner in running.runners:
+        for runner in self.runners:
             await runner.stop()
-        await running.redis.aclose()
+        self.runners = []
+        await redis.aclose()
 
-    return start, stop
 
-
-def service_event_hooks(
+def service_events(
     schema: str, consumers: Sequence[Consumer], *, config: ConsumerConfig | None = None
-) -> tuple[Hook, Hook]:
-    """`(on_startup, on_shutdown)` for a service: its outbox relay, then its consumers."""
-    start_relay, stop_relay = relay_hooks(schema)
-    start_consumers, stop_consumers = consumer_hooks(consumers, config=config)
-
-    async def start(resources: Resources) -> None:
-        await start_relay(resources)
-        await start_consumers(resources)
-
-    async def stop(resources: Resources) -> None:
-        await stop_consumers(resources)
-        await stop_relay(resources)
-
-    return start, stop
+) -> list[Background]:
+    """A service's event parts, in start order: its outbox relay, then its consumers."""
+    return [RelayTask(schema), ConsumerTasks(consumers, config=config)]

@@ -1,7 +1,10 @@
 """The typed per-request context every subgraph builds on.
 
-`Principal` is the verified caller. A subgraph's own context class subclasses `RequestContext`
-to add its loaders; `ContextFactory` builds one per HTTP request or WebSocket connection.
+`Principal` is the verified caller. `RequestContext` holds what every request has (caller,
+session, Redis, request id). A subgraph's `Context` subclasses `SubgraphContext[XDeps]`: the same
+plus `deps`, its app's typed dependencies (a frozen `SubgraphDeps` subclass the app factory is
+given or builds from the settings), and its loaders. `shared.app` builds one per HTTP request or
+WebSocket connection.
 """
 
 from __future__ import annotations
@@ -12,15 +15,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext
 
+from shared.config import Settings
 from shared.errors import DomainError, Unauthenticated
 from shared.scopes import Role
-from shared.tokens import LEEWAY_SECONDS, Claims, TokenVerifier
+from shared.tokens import LEEWAY_SECONDS, Claims, TokenVerifier, http_jwks_fetcher
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
 
 DbAccess = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 """How loaders reach the request's session: `RequestContext.db`."""
+
+VerifierFactory = Callable[[Settings], TokenVerifier]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,38 @@ class RequestContext(BaseContext):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubgraphDeps:
+    """What a subgraph app is built with besides its settings, and what tests replace. Each
+    subgraph subclasses it (`AuthDeps`, `PaymentsDeps`, ...) in its `context.py`."""
+
+    # How access tokens are verified; None: auth's JWKS over HTTP (`AUTH_JWKS_URL`).
+    verifier_factory: VerifierFactory | None = None
+
+    def token_verifier(self, settings: Settings) -> TokenVerifier:
+        if self.verifier_factory is not None:
+            return self.verifier_factory(settings)
+        return TokenVerifier(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            fetch_jwks=http_jwks_fetcher(settings.auth_jwks_url),
+        )
+
+    def close(self) -> None:
+        """Release what the deps hold (called once the app has stopped)."""
+
+
+DepsT = TypeVar("DepsT", bound=SubgraphDeps)
+
+
+class SubgraphContext(RequestContext, Generic[DepsT]):
+    """A subgraph's context: the shared request parts plus its app's typed `deps`."""
+
+    def __init__(self, *, deps: DepsT, **parts: Any) -> None:
+        super().__init__(**parts)
+        self.deps = deps
 
 
 def bearer_token(value: Any) -> str | None:

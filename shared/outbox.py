@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,8 +38,8 @@ from redis.backoff import NoBackoff
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.app import Resources
 from shared.db import create_engine, create_sessionmaker
+from shared.lifetime import Resources
 from shared.tasks import stop_tasks, wait_event
 
 STREAM_PREFIX = "events:"
@@ -331,22 +331,26 @@ class RunningRelay:
     redis: Redis
 
 
-Hook = Callable[[Resources], Awaitable[None]]
+class RelayTask:
+    """The background part (`shared.lifetime.Background`) running one relay of
+    `<schema>.outbox_events` in this process, with its own small engine and Redis client so it
+    never competes with requests for connections. Starting twice is a no-op; rows it had not
+    published stay for the next relay."""
 
+    def __init__(
+        self,
+        schema: str,
+        *,
+        on_published: OnPublished | None = None,
+        config: RelayConfig | None = None,
+    ) -> None:
+        self.schema = schema
+        self.on_published = on_published
+        self.config = config
+        self.running: RunningRelay | None = None
 
-def relay_hooks(
-    schema: str,
-    *,
-    on_published: OnPublished | None = None,
-    config: RelayConfig | None = None,
-) -> tuple[Hook, Hook]:
-    """`(on_startup, on_shutdown)` hooks running one relay of `<schema>.outbox_events` per
-    process, with its own small engine and Redis client so it never competes with requests for
-    connections. Starting twice is a no-op; rows it had not published stay for the next relay."""
-    key = f"{schema}.outbox_relay"
-
-    async def start(resources: Resources) -> None:
-        if key in resources.extra:
+    async def start(self, resources: Resources) -> None:
+        if self.running is not None:
             return
         settings = resources.settings
         if not settings.database_url or not settings.redis_url:
@@ -356,22 +360,20 @@ def relay_hooks(
         )
         redis = relay_redis(settings.redis_url)
         relay = OutboxRelay(
-            schema=schema,
+            schema=self.schema,
             sessionmaker=create_sessionmaker(engine),
             redis=redis,
             listen_dsn=listen_dsn(settings.database_url),
-            config=config,
-            on_published=on_published,
+            config=self.config,
+            on_published=self.on_published,
         )
-        resources.extra[key] = RunningRelay(relay, engine, redis)
+        self.running = RunningRelay(relay, engine, redis)
         await relay.start()
 
-    async def stop(resources: Resources) -> None:
-        running: RunningRelay | None = resources.extra.pop(key, None)
+    async def stop(self) -> None:
+        running, self.running = self.running, None
         if running is None:
             return
         await running.relay.stop()
         await running.redis.aclose()
         await running.engine.dispose()
-
-    return start, stop

@@ -5,30 +5,22 @@ Run: `uvicorn --factory subgraphs.admin.app:create_app`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import FastAPI
 
 from shared.app import create_subgraph_app
-from shared.config import AdminSettings, Settings, admin_settings
-from shared.tokens import TokenVerifier
-from subgraphs.admin.consumers import start_events, stop_events
-from subgraphs.admin.context import bind_context
+from shared.config import AdminSettings, admin_settings
+from shared.consumers import service_events
+from subgraphs.admin.consumers import CONSUMERS, SCHEMA
+from subgraphs.admin.context import AdminDeps, Context
 from subgraphs.admin.schema import create_schema
-from subgraphs.auth.passwords import Passwords
 
 
-def create_app(
-    settings: AdminSettings | None = None,
-    *,
-    verifier_factory: Callable[[Settings], TokenVerifier] | None = None,
-    passwords: Passwords | None = None,
-) -> FastAPI:
+def create_app(settings: AdminSettings | None = None, *, deps: AdminDeps | None = None) -> FastAPI:
+    settings = settings or admin_settings()
     return create_subgraph_app(
-        settings=settings or admin_settings(),
+        settings=settings,
         schema_factory=create_schema,
-        context_class=bind_context(passwords),
-        verifier_factory=verifier_factory,
-        on_startup=(start_events,),
-        on_shutdown=(stop_events,),
+        context_class=Context,
+        deps=deps or AdminDeps.from_settings(settings),
+        background=service_events(SCHEMA, CONSUMERS),
     )

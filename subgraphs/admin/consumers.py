@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.consumers import ALL_STREAMS, Consumer, Event, service_event_hooks
+from shared.consumers import ALL_STREAMS, Consumer, Event
 from subgraphs.admin.models import AuditLog
 
 SCHEMA = "admin"
@@ -64,6 +64,4 @@ async def record_audit(session: AsyncSession, event: Event) -> None:
 AUDIT = Consumer(name="audit", schema=SCHEMA, streams=ALL_STREAMS, handler=record_audit)
 
 CONSUMERS = (AUDIT,)
-
-start_events, stop_events = service_event_hooks(SCHEMA, CONSUMERS)
-"""`on_startup` / `on_shutdown`: the admin outbox relay and the consumers above."""
+"""Run by the admin app with its outbox relay (`shared.consumers.service_events`)."""

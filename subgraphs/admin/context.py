@@ -1,12 +1,14 @@
-"""The admin request context: the shared one plus per-request loaders and the password hasher
+"""The admin request context and what its app is built with (`AdminDeps`): the password hasher
 the user-management mutations hash with (auth's `Passwords`, auth's parameters)."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
-from shared.context import RequestContext
+from shared.config import AdminSettings
+from shared.context import SubgraphContext, SubgraphDeps, VerifierFactory
 from subgraphs.admin.loaders import Loaders
 from subgraphs.auth.passwords import Passwords
 
@@ -17,25 +19,23 @@ def default_passwords() -> Passwords:
     return Passwords()
 
 
-class Context(RequestContext):
-    password_hasher: ClassVar[Passwords | None] = None
+@dataclass(frozen=True, kw_only=True)
+class AdminDeps(SubgraphDeps):
+    # None: `default_passwords()`, built on first use.
+    passwords: Passwords | None = None
 
+    @classmethod
+    def from_settings(
+        cls, settings: AdminSettings, *, verifier_factory: VerifierFactory | None = None
+    ) -> AdminDeps:
+        return cls(verifier_factory=verifier_factory)
+
+
+class Context(SubgraphContext[AdminDeps]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.loaders = Loaders(self.db)
 
     @property
     def passwords(self) -> Passwords:
-        return self.password_hasher or default_passwords()
-
-
-def bind_context(passwords: Passwords | None) -> type[Context]:
-    """A context class using this app's hasher (the app factory builds contexts itself)."""
-    if passwords is None:
-        return Context
-
-    class BoundContext(Context):
-        pass
-
-    BoundContext.password_hasher = passwords
-    return BoundContext
+        return self.deps.passwords or default_passwords()

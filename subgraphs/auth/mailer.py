@@ -18,6 +18,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.lifetime import Resources
 from shared.tasks import stop_tasks, wait_event
 from subgraphs.auth import repository
 from subgraphs.auth.models import OutboundEmail
@@ -106,6 +107,24 @@ class MailSender:
         row.sent_at = now
         row.next_attempt_at = None
         row.last_error = None
+
+
+class MailerTask:
+    """The mail sender as a background part of the auth app (`shared.lifetime.Background`)."""
+
+    def __init__(self, runtime: AuthRuntime) -> None:
+        self.runtime = runtime
+        self.sender: MailSender | None = None
+
+    async def start(self, resources: Resources) -> None:
+        if self.sender is None:
+            self.sender = MailSender(self.runtime, resources.sessionmaker)
+            self.sender.start()
+
+    async def stop(self) -> None:
+        sender, self.sender = self.sender, None
+        if sender is not None:
+            await sender.stop()
 
 
 def _deliver(host: str, port: int, message: EmailMessage, timeout: float) -> None:

@@ -5,46 +5,32 @@ Run: `uvicorn --factory subgraphs.payments.app:create_app`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import FastAPI
 
-from shared.app import Resources, create_subgraph_app
-from shared.config import PaymentsSettings, Settings, payments_settings
-from shared.tokens import TokenVerifier
-from subgraphs.payments.consumers import start_consumers, stop_consumers
-from subgraphs.payments.context import Context
-from subgraphs.payments.razorpay import RazorpayGateway
-from subgraphs.payments.reconciler import reconciler_hooks
-from subgraphs.payments.relay import start_relay, stop_relay
+from shared.app import create_subgraph_app
+from shared.config import PaymentsSettings, payments_settings
+from shared.consumers import ConsumerTasks
+from shared.lifetime import Background
+from subgraphs.payments.consumers import CONSUMERS
+from subgraphs.payments.context import Context, PaymentsDeps
+from subgraphs.payments.reconciler import ReconcilerTask
+from subgraphs.payments.relay import relay_task
 from subgraphs.payments.schema import create_schema
 
 
 def create_app(
-    settings: PaymentsSettings | None = None,
-    *,
-    verifier_factory: Callable[[Settings], TokenVerifier] | None = None,
-    gateway: RazorpayGateway | None = None,
+    settings: PaymentsSettings | None = None, *, deps: PaymentsDeps | None = None
 ) -> FastAPI:
-    """`gateway` defaults to one built from the settings (none when no Razorpay keys are set:
-    checkout, verification and refunds then answer PAYMENT_PROVIDER_ERROR)."""
+    """`deps` defaults to `PaymentsDeps.from_settings` (a gateway when Razorpay keys are set)."""
     settings = settings or payments_settings()
-    if gateway is None and settings.razorpay_key_id and settings.razorpay_key_secret:
-        gateway = RazorpayGateway.from_settings(settings)
-
-    class AppContext(Context):
-        razorpay = gateway
-
-    async def close_gateway(_: Resources) -> None:
-        if gateway is not None:
-            gateway.close()
-
-    start_reconciler, stop_reconciler = reconciler_hooks(gateway, settings)
+    deps = deps or PaymentsDeps.from_settings(settings)
+    background: list[Background] = [relay_task(), ConsumerTasks(CONSUMERS)]
+    if deps.gateway is not None:
+        background.append(ReconcilerTask(deps.gateway, settings))
     return create_subgraph_app(
         settings=settings,
         schema_factory=create_schema,
-        context_class=AppContext,
-        verifier_factory=verifier_factory,
-        on_startup=(start_relay, start_consumers, *start_reconciler),
-        on_shutdown=(close_gateway, *stop_reconciler, stop_consumers, stop_relay),
+        context_class=Context,
+        deps=deps,
+        background=background,
     )

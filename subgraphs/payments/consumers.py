@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.consumers import Consumer, Event, consumer_hooks
+from shared.consumers import Consumer, Event
 from shared.outbox import stream_for
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.lifecycle import change_status
@@ -58,6 +58,4 @@ USER_DELETIONS = Consumer(
 )
 
 CONSUMERS = (USER_DELETIONS,)
-
-start_consumers, stop_consumers = consumer_hooks(CONSUMERS)
-"""`on_startup` / `on_shutdown` of the payments app (its relay starts separately: `relay.py`)."""
+"""Run by the payments app (`shared.consumers.ConsumerTasks`; its relay: `relay.py`)."""

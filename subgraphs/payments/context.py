@@ -1,25 +1,46 @@
-"""The payments request context: the shared one plus per-request loaders and the app's
-Razorpay gateway (set on the app's own subclass by `app.create_app`)."""
+"""The payments request context and what its app is built with (`PaymentsDeps`)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
-from shared.context import RequestContext
+from shared.config import PaymentsSettings
+from shared.context import SubgraphContext, SubgraphDeps, VerifierFactory
 from shared.errors import PaymentProviderError
 from subgraphs.payments.loaders import Loaders
 from subgraphs.payments.razorpay import RazorpayGateway
 
 
-class Context(RequestContext):
-    razorpay: ClassVar[RazorpayGateway | None] = None
+@dataclass(frozen=True, kw_only=True)
+class PaymentsDeps(SubgraphDeps):
+    """The Razorpay gateway; None when no Razorpay keys are set (checkout, verification and
+    refunds then answer PAYMENT_PROVIDER_ERROR, and no reconciler runs)."""
 
+    gateway: RazorpayGateway | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: PaymentsSettings, *, verifier_factory: VerifierFactory | None = None
+    ) -> PaymentsDeps:
+        configured = settings.razorpay_key_id and settings.razorpay_key_secret
+        return cls(
+            gateway=RazorpayGateway.from_settings(settings) if configured else None,
+            verifier_factory=verifier_factory,
+        )
+
+    def close(self) -> None:
+        if self.gateway is not None:
+            self.gateway.close()
+
+
+class Context(SubgraphContext[PaymentsDeps]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.loaders = Loaders(self.db)
 
     def gateway(self) -> RazorpayGateway:
         """The Razorpay gateway, or PAYMENT_PROVIDER_ERROR when no Razorpay keys are set."""
-        if self.razorpay is None:
+        if self.deps.gateway is None:
             raise PaymentProviderError("Payments are not configured on this server")
-        return self.razorpay
+        return self.deps.gateway

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.app import Resources
 from shared.config import PaymentsSettings
+from shared.lifetime import Resources
 from shared.tasks import stop_tasks
 from subgraphs.payments.razorpay import RazorpayGateway
 from subgraphs.payments.reconcile import ReconcileReport, reconcile
@@ -27,7 +26,6 @@ from subgraphs.payments.reconcile import ReconcileReport, reconcile
 log = logging.getLogger("bff.payments.reconcile")
 
 LOCK_KEY = "payments:reconcile:lock"
-RESOURCE_KEY = "payments.reconciler"
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -92,29 +90,25 @@ class Reconciler:
         await stop_tasks(task)
 
 
-Hook = Callable[[Resources], Awaitable[None]]
+class ReconcilerTask:
+    """The reconciler as a background part of the payments app (`shared.lifetime.Background`)."""
 
+    def __init__(self, gateway: RazorpayGateway, settings: PaymentsSettings) -> None:
+        self.gateway = gateway
+        self.settings = settings
+        self.reconciler: Reconciler | None = None
 
-def reconciler_hooks(
-    gateway: RazorpayGateway | None, settings: PaymentsSettings
-) -> tuple[list[Hook], list[Hook]]:
-    """(on_startup, on_shutdown) hooks for `create_subgraph_app`; none without a gateway."""
-    if gateway is None:
-        return [], []
+    async def start(self, resources: Resources) -> None:
+        if self.reconciler is None:
+            self.reconciler = Reconciler(
+                sessionmaker=resources.sessionmaker,
+                redis=resources.redis,
+                gateway=self.gateway,
+                settings=self.settings,
+            )
+            self.reconciler.start()
 
-    async def start(resources: Resources) -> None:
-        reconciler = Reconciler(
-            sessionmaker=resources.sessionmaker,
-            redis=resources.redis,
-            gateway=gateway,
-            settings=settings,
-        )
-        resources.extra[RESOURCE_KEY] = reconciler
-        reconciler.start()
-
-    async def stop(resources: Resources) -> None:
-        reconciler = resources.extra.pop(RESOURCE_KEY, None)
-        if isinstance(reconciler, Reconciler):
+    async def stop(self) -> None:
+        reconciler, self.reconciler = self.reconciler, None
+        if reconciler is not None:
             await reconciler.stop()
-
-    return [start], [stop]

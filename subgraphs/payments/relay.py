@@ -24,7 +24,6 @@ from subgraphs.payments.pubsub import encode_update, payment_channel
 
 __all__ = [
     "NOTIFY_CHANNEL",
-    "RESOURCE_KEY",
     "STREAM",
     "OutboxEvent",
     "OutboxRelay",
@@ -33,15 +32,13 @@ __all__ = [
     "listen_dsn",
     "payment_id_of",
     "relay_redis",
-    "start_relay",
-    "stop_relay",
+    "relay_task",
 ]
 
 SCHEMA = "payments"
 STREAM = outbox.stream_for(SCHEMA)
 NOTIFY_CHANNEL = outbox.notify_channel_for(SCHEMA)
 PAYMENT_EVENT_PREFIX = "payments:payment:"
-RESOURCE_KEY = f"{SCHEMA}.outbox_relay"
 
 
 def payment_id_of(event: OutboxEvent) -> str | None:
@@ -83,5 +80,6 @@ class OutboxRelay(outbox.OutboxRelay):
         )
 
 
-start_relay, stop_relay = outbox.relay_hooks(SCHEMA, on_published=publish_updates)
-"""`on_startup` / `on_shutdown` hooks: one relay per process (`resources.extra[RESOURCE_KEY]`)."""
+def relay_task() -> outbox.RelayTask:
+    """The relay as a background part of an app: one per process, with its own connections."""
+    return outbox.RelayTask(SCHEMA, on_published=publish_updates)

@@ -93,10 +93,10 @@ def _not_found() -> Response:
 
 
 async def serve_avatar(request: Request) -> Response:
-    settings = request.app.state.resources.settings
-    assert isinstance(settings, ProfileSettings)
+    store = request.app.state.deps.avatar_store  # the app's `ProfileDeps`
+    assert isinstance(store, AvatarStore)
     key = request.path_params.get("file", "")
-    path = store_for(settings).path_of(key) if isinstance(key, str) else None
+    path = store.path_of(key) if isinstance(key, str) else None
     if path is None or not await asyncio.to_thread(path.is_file):
         return _not_found()
     return FileResponse(

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.consumers import Consumer, Event, service_event_hooks
+from shared.consumers import Consumer, Event
 from shared.outbox import stream_for
 from subgraphs.profile.models import Profile
 
@@ -39,6 +39,4 @@ PROFILES = Consumer(
 )
 
 CONSUMERS = (PROFILES,)
-
-start_events, stop_events = service_event_hooks(SCHEMA, CONSUMERS)
-"""`on_startup` / `on_shutdown`: the profile outbox relay and the consumers above."""
+"""Run by the profile app with its outbox relay (`shared.consumers.service_events`)."""

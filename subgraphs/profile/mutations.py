@@ -36,10 +36,7 @@ async def update_preferences(info: Info[Context, None], preferences: JSON) -> Pr
 
 
 def avatar_store(info: Info[Context, None]) -> AvatarStore:
-    store = info.context.avatar_store
-    if store is None:  # pragma: no cover - create_app always sets it
-        raise RuntimeError("the profile context has no avatar store")
-    return store
+    return info.context.avatar_store
 
 
 async def upload_avatar(info: Info[Context, None], file: Upload) -> Profile:

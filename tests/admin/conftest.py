@@ -10,6 +10,7 @@ import pytest
 from shared.config import AdminSettings
 from shared.tokens import SigningKeys, TokenVerifier, generate_private_key_pem
 from subgraphs.admin.app import create_app
+from subgraphs.admin.context import AdminDeps
 from subgraphs.auth.runtime import AuthRuntime
 from tests.auth.support import auth_settings, fast_passwords
 from tests.conftest import Infra
@@ -32,7 +33,8 @@ async def admin(infra: Infra, admin_keys: SigningKeys) -> AsyncIterator[Subgraph
         log_level="WARNING",
     )
     app = create_app(
-        settings, verifier_factory=verifier_factory(admin_keys), passwords=fast_passwords()
+        settings,
+        deps=AdminDeps(verifier_factory=verifier_factory(admin_keys), passwords=fast_passwords()),
     )
     async with app_client(app) as client:
         yield Subgraph(

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from devtools.mailsink import read_messages
 from shared.config import AuthSettings
 from subgraphs.auth.app import create_app
+from subgraphs.auth.context import AuthDeps
 from subgraphs.auth.passwords import Passwords
 from subgraphs.auth.runtime import AuthRuntime
 from tests.helpers import ROUTER_SECRET, app_client, error_codes, gql
@@ -150,7 +151,7 @@ class AuthHarness:
 @asynccontextmanager
 async def running_harness(settings: AuthSettings, mail_dir: Path) -> AsyncIterator[AuthHarness]:
     runtime = AuthRuntime.create(settings, passwords=fast_passwords())
-    app = create_app(settings, runtime)
+    app = create_app(settings, deps=AuthDeps(runtime=runtime))
     async with app_client(app) as client:
         yield AuthHarness(app=app, client=client, runtime=runtime, mail_dir=mail_dir)
 

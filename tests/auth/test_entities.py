@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.app import Resources
+from shared.lifetime import Resources
 from tests.auth.support import ENTITIES, AuthHarness
 from tests.helpers import count_statements
 

@@ -18,6 +18,7 @@ from shared.scopes import Role
 from shared.tokens import SigningKeys, generate_private_key_pem
 from subgraphs.admin.app import create_app as create_admin_app
 from subgraphs.admin.consumers import AUDIT
+from subgraphs.admin.context import AdminDeps
 from subgraphs.auth import service as auth_service
 from subgraphs.auth.runtime import AuthRuntime
 from subgraphs.payments.consumers import USER_DELETIONS
@@ -194,7 +195,7 @@ async def test_an_admin_sees_dead_letters_and_nobody_else_does(
         edges { cursor node { id consumer stream eventId type errorType attempts parkedAt event } }
     } }"""
     async with app_client(
-        create_admin_app(settings, verifier_factory=verifier_factory(keys))
+        create_admin_app(settings, deps=AdminDeps(verifier_factory=verifier_factory(keys)))
     ) as client:
         admin = make_caller(keys, settings, Role.ADMIN)
         result = await gql(client, query, {"first": 5}, token=admin.token)

@@ -17,21 +17,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from devtools.embedded import EmbeddedRedis
-from shared.app import Resources
 from shared.config import PaymentsSettings
 from shared.db import create_engine, create_sessionmaker
-from shared.tokens import TokenVerifier
+from shared.lifetime import Resources
 from subgraphs.payments.models import OutboxEvent as OutboxRow
 from subgraphs.payments.pubsub import payment_channel
 from subgraphs.payments.relay import (
-    RESOURCE_KEY,
     OutboxEvent,
     OutboxRelay,
     RelayConfig,
     listen_dsn,
     relay_redis,
-    start_relay,
-    stop_relay,
+    relay_task,
 )
 from tests.conftest import Infra
 from tests.live.support import stream_ids, unpublished, write_events
@@ -288,29 +285,23 @@ def test_listen_dsn_accepts_the_settings_url_forms() -> None:
     assert listen_dsn("postgresql://u@/db?host=/s") == "postgresql://u@/db?host=/s"
 
 
-async def test_start_and_stop_hooks_run_one_relay_per_resources(
+async def test_relay_task_runs_one_relay_per_app(
     relay_db: str, relay_engine: AsyncEngine, infra: Infra, redis: Redis
 ) -> None:
     settings = PaymentsSettings(
         app_env="test", database_url=relay_db, redis_url=infra.redis_url, log_json=False
     )
-
-    async def no_keys() -> dict[str, object]:
-        return {"keys": []}
-
     engine = create_engine(relay_db, pool_size=1)
     resources = Resources(
-        settings=settings,
-        engine=engine,
-        sessionmaker=create_sessionmaker(engine),
-        redis=redis,
-        verifier=TokenVerifier(issuer="i", audience="a", fetch_jwks=no_keys),
+        settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), redis=redis
     )
+    task = relay_task()
     try:
-        await start_relay(resources)
-        running = resources.extra[RESOURCE_KEY]
-        await start_relay(resources)  # a second start (e.g. the sidecar's hooks too): no-op
-        assert resources.extra[RESOURCE_KEY] is running
+        await task.start(resources)
+        running = task.running
+        assert running is not None
+        await task.start(resources)  # a second start: no-op
+        assert task.running is running
         await asyncio.wait_for(running.relay.listening.wait(), 5)
         ids = await write_events(relay_engine, 2)
 
@@ -321,22 +312,18 @@ async def test_start_and_stop_hooks_run_one_relay_per_resources(
         entries = await redis.xrevrange("events:payments", count=50)
         assert {str(i) for i in ids} <= {fields["id"] for _, fields in entries}
     finally:
-        await stop_relay(resources)
-        await stop_relay(resources)
+        await task.stop()
+        await task.stop()
         await engine.dispose()
-    assert RESOURCE_KEY not in resources.extra
+    assert task.running is None
 
 
-async def test_start_relay_needs_database_and_redis_urls(redis: Redis) -> None:
-    async def no_keys() -> dict[str, object]:
-        return {"keys": []}
-
+async def test_relay_task_needs_database_and_redis_urls(redis: Redis) -> None:
     resources = Resources(
         settings=PaymentsSettings(app_env="test", database_url=None, redis_url=None),
         engine=None,  # type: ignore[arg-type]
         sessionmaker=None,  # type: ignore[arg-type]
         redis=redis,
-        verifier=TokenVerifier(issuer="i", audience="a", fetch_jwks=no_keys),
     )
     with pytest.raises(RuntimeError, match="DATABASE_URL and REDIS_URL"):
-        await start_relay(resources)
+        await relay_task().start(resources)

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from shared.config import PaymentsSettings
 from shared.tokens import SigningKeys, generate_private_key_pem
 from subgraphs.payments.app import create_app
+from subgraphs.payments.context import PaymentsDeps
 from subgraphs.payments.simulator import SimulatorSettings
 from subgraphs.payments.simulator import create_app as create_simulator
 from tests.conftest import Infra
@@ -41,7 +42,10 @@ def payments_settings(infra: Infra) -> PaymentsSettings:
 async def payments(
     payments_settings: PaymentsSettings, keys: SigningKeys
 ) -> AsyncIterator[Subgraph]:
-    app = create_app(payments_settings, verifier_factory=verifier_factory(keys))
+    app = create_app(
+        payments_settings,
+        deps=PaymentsDeps.from_settings(payments_settings, verifier_factory=verifier_factory(keys)),
+    )
     async with app_client(app) as client:
         yield Subgraph(
             client=client,
@@ -105,7 +109,10 @@ def shop_settings(payments_settings: PaymentsSettings, simulator: Sim) -> Paymen
 @pytest.fixture(scope="session")
 async def shop(shop_settings: PaymentsSettings, keys: SigningKeys) -> AsyncIterator[Subgraph]:
     """The payments app with Razorpay (the simulator) configured."""
-    app = create_app(shop_settings, verifier_factory=verifier_factory(keys))
+    app = create_app(
+        shop_settings,
+        deps=PaymentsDeps.from_settings(shop_settings, verifier_factory=verifier_factory(keys)),
+    )
     async with app_client(app) as client:
         yield Subgraph(
             client=client, engine=app.state.resources.engine, settings=shop_settings, keys=keys

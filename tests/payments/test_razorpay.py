@@ -18,6 +18,7 @@ from shared.scopes import Role
 from shared.tokens import SigningKeys
 from subgraphs.payments.app import create_app
 from subgraphs.payments.circuit import CircuitBreaker, CircuitState
+from subgraphs.payments.context import PaymentsDeps
 from subgraphs.payments.razorpay import ProviderCallFailed, RazorpayGateway
 from tests.helpers import Subgraph, app_client, error_codes, verifier_factory
 from tests.payments.shop import START, create
@@ -127,8 +128,10 @@ async def fragile(
     breaker = CircuitBreaker(name="razorpay", failure_threshold=2, reset_timeout_s=0.5)
     app = create_app(
         shop_settings,
-        verifier_factory=verifier_factory(keys),
-        gateway=gateway(simulator.url, max_attempts=3, breaker=breaker),
+        deps=PaymentsDeps(
+            verifier_factory=verifier_factory(keys),
+            gateway=gateway(simulator.url, max_attempts=3, breaker=breaker),
+        ),
     )
     async with app_client(app) as client:
         yield Subgraph(client, app.state.resources.engine, shop_settings, keys)

@@ -12,6 +12,7 @@ from shared.config import ProfileSettings
 from shared.db import async_url
 from shared.tokens import SigningKeys, generate_private_key_pem
 from subgraphs.profile.app import create_app
+from subgraphs.profile.context import ProfileDeps
 from tests.conftest import Infra
 from tests.helpers import ROUTER_SECRET, Subgraph, app_client, verifier_factory
 
@@ -28,7 +29,9 @@ async def profile(infra: Infra) -> AsyncIterator[Subgraph]:
         log_level="WARNING",
         avatar_dir=infra.data_dir / "avatars",
     )
-    app = create_app(settings, verifier_factory=verifier_factory(keys))
+    app = create_app(
+        settings, deps=ProfileDeps.from_settings(settings, verifier_factory=verifier_factory(keys))
+    )
     async with app_client(app) as client:
         yield Subgraph(
             client=client, engine=app.state.resources.engine, settings=settings, keys=keys

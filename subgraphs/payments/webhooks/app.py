@@ -1,5 +1,5 @@
-"""The Razorpay webhook sidecar's ASGI app: `POST /webhooks/razorpay`, `/healthz`, `/readyz`,
-`/metrics`, and the background worker.
+"""The Razorpay webhook sidecar's ASGI app: `POST /webhooks/razorpay`, the operational routes of
+`shared.ops` (`/healthz`, `/readyz`, `/metrics`, request ids), and the background worker.
 
 Run: `uvicorn --factory subgraphs.payments.webhooks.app:create_app --port 4005`
 (or `python -m subgraphs.payments.webhooks`).
@@ -7,20 +7,18 @@ Run: `uvicorn --factory subgraphs.payments.webhooks.app:create_app --port 4005`
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from sqlalchemy import text
+from fastapi.responses import JSONResponse
 
-from shared.app import RequestIdMiddleware
 from shared.config import WebhookSettings, webhook_settings
 from shared.db import create_sessionmaker
+from shared.lifetime import running
 from shared.logging import configure_logging
+from shared.ops import NotReady, Ops, dependency_checks
 from shared.redis import create_redis
 from subgraphs.payments.webhooks.dispatch import RetryPolicy
 from subgraphs.payments.webhooks.metrics import WebhookMetrics
@@ -31,14 +29,21 @@ from subgraphs.payments.webhooks.worker import WebhookWorker
 
 log = logging.getLogger("webhooks.app")
 
-READY_TIMEOUT_SECONDS = 2.0
-
 
 def create_app(settings: WebhookSettings | None = None) -> FastAPI:
     settings = settings or webhook_settings()
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
     metrics = WebhookMetrics()
     policy = RetryPolicy.from_settings(settings)
+    ops = Ops(
+        settings.service_name,
+        ready_timeout_seconds=settings.ready_timeout_seconds,
+        registry=metrics.registry,
+    )
+
+    async def webhook_secret() -> None:
+        if not settings.webhook_secrets():
+            raise NotReady("webhook secret not configured")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,12 +72,13 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
                 "RAZORPAY_WEBHOOK_SECRET is not set: every delivery will be refused (400)",
                 extra={"security_event": "webhook_secret_missing"},
             )
-        if settings.webhook_worker_enabled:
-            runtime.worker.start()
+        background = [runtime.worker] if settings.webhook_worker_enabled else []
         try:
-            yield
+            async with running(background, runtime):
+                ops.check_with([webhook_secret, *dependency_checks(runtime)])
+                yield
+                ops.check_with(None)
         finally:
-            await runtime.worker.stop()
             await runtime.redis.aclose()
             await engine.dispose()
 
@@ -88,42 +94,5 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
     async def razorpay_webhook(request: Request) -> JSONResponse:
         return await receive(request, request.app.state.webhooks)
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": settings.service_name}
-
-    @app.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
-        runtime: Runtime = request.app.state.webhooks
-        if not settings.webhook_secrets():
-            return JSONResponse(
-                {"status": "unavailable", "reason": "webhook secret not configured"},
-                status_code=503,
-            )
-        try:
-            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-                async with runtime.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
-                await runtime.redis.ping()
-        except Exception:
-            log.warning("webhooks not ready", exc_info=True)
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ready", "service": settings.service_name})
-
-    @app.get("/metrics")
-    async def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    app.add_middleware(
-        RequestIdMiddleware,
-        requests=Counter(
-            "http_requests", "HTTP requests served", ["path", "status"], registry=metrics.registry
-        ),
-        latency=Histogram(
-            "http_request_duration_seconds",
-            "HTTP request latency",
-            ["path"],
-            registry=metrics.registry,
-        ),
-    )
+    ops.install(app)
     return app

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.lifetime import Resources
 from shared.tasks import stop_tasks
 from subgraphs.payments.webhooks import store
 from subgraphs.payments.webhooks.dispatch import RetryPolicy, apply_stored_event
@@ -69,7 +70,9 @@ class WebhookWorker:
                 log.warning("webhook worker pass failed", exc_info=True)
             await asyncio.sleep(self.interval_seconds)
 
-    def start(self) -> None:
+    async def start(self, resources: Resources | None = None) -> None:
+        """A background part of the sidecar (`shared.lifetime.Background`); it works with the
+        sessionmaker it was built with."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._loop(), name="webhook-worker")
 

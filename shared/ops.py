@@ -1,0 +1,191 @@
+"""The operational surface every service process serves the same way (the four subgraphs through
+`shared.app`, the webhook sidecar): `/healthz`, `/readyz`, `/metrics` and request ids.
+
+- `/healthz`: 200 `{"status": "ok", "service": ...}` while the process serves requests.
+- `/readyz`: every check (PostgreSQL, Redis, a service's own rules) runs concurrently, each under
+  `READY_TIMEOUT_SECONDS`: 200 `{"status": "ready", "service": ...}` when all pass, else 503
+  `{"status": "unavailable"}` (plus `"reason"` when a check refused with `NotReady`). A dead or
+  hanging dependency answers 503 within the timeout; before start-up every answer is 503.
+- `/metrics`: the app's Prometheus registry (request counts and latencies, plus whatever the
+  service registers in it).
+- `RequestIdMiddleware`: carries the router's `x-request-id` (or a new one) through the logs and
+  back in the response, and counts requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.lifetime import Resources
+from shared.logging import request_id_var
+
+log = logging.getLogger("bff.ops")
+
+Check = Callable[[], Awaitable[None]]
+"""A readiness check: returns when ready, raises (`NotReady` to give a reason) when not."""
+
+LABELLED_PATHS = ("/graphql", "/healthz")
+
+
+class NotReady(Exception):
+    """A readiness check's refusal, with the reason `/readyz` shows."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def dependency_checks(resources: Resources) -> list[Check]:
+    """PostgreSQL (`SELECT 1` on a pooled connection) and Redis (`PING`)."""
+
+    async def postgres() -> None:
+        async with resources.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def redis() -> None:
+        await resources.redis.ping()
+
+    return [postgres, redis]
+
+
+class RequestIdMiddleware:
+    """Carries the router's `x-request-id` (or a new one) through logs and back in the response,
+    and counts requests for /metrics. Plain ASGI: no per-request task or body copy."""
+
+    def __init__(self, app: ASGIApp, *, requests: Counter, latency: Histogram) -> None:
+        self.app = app
+        self.requests = requests
+        self.latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:128]
+                break
+        request_id = request_id or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+            if scope["type"] == "http":
+                path = scope["path"] if scope["path"] in LABELLED_PATHS else "other"
+                self.requests.labels(path=path, status=str(status)).inc()
+                self.latency.labels(path=path).observe(time.perf_counter() - started)
+
+
+class Ops:
+    """One app's health, readiness, metrics and request ids. The app's lifespan says what to check
+    (`check_with`) once its resources exist; `install` adds the routes and the middleware."""
+
+    def __init__(
+        self,
+        service_name: str,
+        *,
+        ready_timeout_seconds: float,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.service_name = service_name
+        self.ready_timeout_seconds = ready_timeout_seconds
+        self.registry = registry or CollectorRegistry()
+        self.requests = Counter(
+            "http_requests", "HTTP requests served", ["path", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["path"],
+            registry=self.registry,
+        )
+        self._checks: tuple[Check, ...] | None = None
+
+    def check_with(self, checks: Sequence[Check] | None) -> None:
+        """What `/readyz` runs from now on (None: not started, or stopping: always 503)."""
+        self._checks = tuple(checks) if checks is not None else None
+
+    async def readiness(self) -> JSONResponse:
+        checks = self._checks
+        failures = (
+            [NotReady("not started")]
+            if checks is None
+            else [f for f in await asyncio.gather(*map(self._run, checks)) if f is not None]
+        )
+        if not failures:
+            return JSONResponse({"status": "ready", "service": self.service_name})
+        body: dict[str, Any] = {"status": "unavailable"}
+        reasons = [f.reason for f in failures if isinstance(f, NotReady)]
+        if reasons:
+            body["reason"] = reasons[0]
+        return JSONResponse(body, status_code=503)
+
+    async def _run(self, check: Check) -> Exception | None:
+        try:
+            async with asyncio.timeout(self.ready_timeout_seconds):
+                await check()
+        except NotReady as exc:
+            return exc
+        except Exception as exc:  # TimeoutError included: a hanging dependency is not ready
+            log.warning(
+                "not ready",
+                extra={
+                    "check": getattr(check, "__name__", repr(check)),
+                    "error_type": type(exc).__name__,
+                },
+            )
+            return exc
+        return None
+
+    def metrics(self) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def install(self, app: FastAPI) -> None:
+        service = {"status": "ok", "service": self.service_name}
+
+        async def healthz() -> dict[str, str]:
+            return service
+
+        async def readyz() -> JSONResponse:
+            return await self.readiness()
+
+        async def metrics() -> Response:
+            return self.metrics()
+
+        app.add_api_route("/healthz", healthz, methods=["GET"])
+        app.add_api_route("/readyz", readyz, methods=["GET"])
+        app.add_api_route("/metrics", metrics, methods=["GET"])
+        app.add_middleware(RequestIdMiddleware, requests=self.requests, latency=self.latency)
