@@ -13,21 +13,19 @@ from shared.app import create_subgraph_app
 from shared.config import AdminSettings, Settings, admin_settings
 from shared.tokens import TokenVerifier
 from subgraphs.admin.consumers import start_events, stop_events
-from subgraphs.admin.context import bind_context
+from subgraphs.admin.context import Context
 from subgraphs.admin.schema import create_schema
-from subgraphs.auth.passwords import Passwords
 
 
 def create_app(
     settings: AdminSettings | None = None,
     *,
     verifier_factory: Callable[[Settings], TokenVerifier] | None = None,
-    passwords: Passwords | None = None,
 ) -> FastAPI:
     return create_subgraph_app(
         settings=settings or admin_settings(),
         schema_factory=create_schema,
-        context_class=bind_context(passwords),
+        context_class=Context,
         verifier_factory=verifier_factory,
         on_startup=(start_events,),
         on_shutdown=(stop_events,),
