@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.context import Principal, revoked_user_key
 from shared.errors import BadUserInput
 from shared.scopes import Role
-from subgraphs.auth import accounts as auth_accounts
-from subgraphs.auth import events, repository
+from subgraphs.auth import accounts, events, repository
 from subgraphs.auth.models import User
 from subgraphs.auth.passwords import Passwords
 from subgraphs.auth.sessions import deny_session_ids
@@ -66,7 +65,7 @@ async def create_user(
     *, session: AsyncSession, passwords: Passwords, principal: Principal, new: NewUser
 ) -> User:
     now = utcnow()
-    user = await auth_accounts.admin_create_user(
+    user = await accounts.admin_create_user(
         session,
         passwords=passwords,
         email=new.email,
@@ -90,9 +89,9 @@ async def update_user(
     *, session: AsyncSession, principal: Principal, user_id: str, edit: UserEdit
 ) -> User:
     now = utcnow()
-    change = await auth_accounts.admin_update_user(
+    change = await accounts.admin_update_user(
         session,
-        user_id=auth_accounts.parse_user_id(user_id),
+        user_id=accounts.parse_user_id(user_id),
         now=now,
         name=edit.name,
         email=edit.email,
@@ -116,11 +115,11 @@ async def set_user_role(
     """The user's sessions end (their access tokens are refused from now on), so the next token
     they hold, from their next login, carries the new role. An ADMIN cannot change their own
     role (that could leave nobody able to administer)."""
-    target = auth_accounts.parse_user_id(user_id)
+    target = accounts.parse_user_id(user_id)
     if target == principal.id:
         raise BadUserInput("You cannot change your own role", field="id")
     now = utcnow()
-    change = await auth_accounts.set_role(session, user_id=target, role=role, now=now)
+    change = await accounts.set_role(session, user_id=target, role=role, now=now)
     if change.changes:
         await repository.add_event(
             session,
@@ -145,11 +144,11 @@ async def delete_user(
 ) -> bool:
     """Soft delete: login and refresh refuse the account, its refresh tokens are revoked and
     every access token issued until now is refused (`revoked:user:<id>` = now)."""
-    target = auth_accounts.parse_user_id(user_id)
+    target = accounts.parse_user_id(user_id)
     if target == principal.id:
         raise BadUserInput("You cannot delete your own account", field="id")
     now = utcnow()
-    change = await auth_accounts.soft_delete_user(session, user_id=target, now=now)
+    change = await accounts.soft_delete_user(session, user_id=target, now=now)
     await repository.add_event(
         session,
         type=events.ADMIN_USER_DELETED,
