@@ -40,6 +40,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd router && node node_modules/.bin/tsc --noEmit -p tsconfig.json
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy devtools shared subgraphs

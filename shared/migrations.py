@@ -2,11 +2,20 @@
 
 Each subgraph has `migrations/` with a three-line `env.py` calling `run_env`; `upgrade` applies a
 service's migrations programmatically (used by `make dev`, the tests and deploy jobs).
+
+What a schema shares is declared here (`SCHEMAS`): the read-only views a service publishes for
+others (created by the owner's own migrations, never by a reader's), the published views it
+reads at run time, and the services whose published views its MIGRATIONS build on (`needs`).
+`upgrade_all` migrates every service after the services it needs (`migration_order`), and refuses
+a cycle or an unknown name. Reads at run time need no order (every schema is migrated before any
+service serves), and may be mutual: payments reads admin's view and admin reads payments'.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command, context
@@ -19,7 +28,65 @@ from sqlalchemy.pool import NullPool
 from shared.config import REPO_ROOT
 from shared.db import async_url
 
-SERVICES = ("auth", "payments", "admin", "profile")
+
+@dataclass(frozen=True, slots=True)
+class SharedSchema:
+    """What one service's schema shares with the others (see the module docstring)."""
+
+    publishes: frozenset[str] = frozenset()  # views of this schema other services may read
+    reads: frozenset[str] = frozenset()  # "<schema>.<view>" published by another service
+    needs: frozenset[str] = frozenset()  # services migrated first (its migrations use their views)
+
+
+SCHEMAS: Mapping[str, SharedSchema] = {
+    "auth": SharedSchema(publishes=frozenset({"user_directory"})),
+    "payments": SharedSchema(
+        publishes=frozenset({"payment_facts"}), reads=frozenset({"admin.payment_settings"})
+    ),
+    "admin": SharedSchema(
+        publishes=frozenset({"payment_settings"}),
+        reads=frozenset({"auth.user_directory", "payments.payment_facts"}),
+    ),
+    "profile": SharedSchema(),
+}
+SERVICES = tuple(SCHEMAS)  # ("auth", "payments", "admin", "profile")
+
+
+class MigrationOrderError(ValueError):
+    """The declarations name an unknown service or view, or the `needs` form a cycle."""
+
+
+def check_declarations(schemas: Mapping[str, SharedSchema]) -> None:
+    """Every needed service is declared; every read names a view another service publishes."""
+    published = {f"{owner}.{view}" for owner, s in schemas.items() for view in s.publishes}
+    for service, schema in schemas.items():
+        unknown = sorted(schema.needs - set(schemas))
+        if unknown:
+            raise MigrationOrderError(f"{service} needs unknown service(s): {', '.join(unknown)}")
+        unpublished = sorted(
+            view for view in schema.reads if view not in published or view.startswith(f"{service}.")
+        )
+        if unpublished:
+            raise MigrationOrderError(
+                f"{service} reads view(s) no other service publishes: {', '.join(unpublished)}"
+            )
+
+
+def migration_order(schemas: Mapping[str, SharedSchema] = SCHEMAS) -> tuple[str, ...]:
+    """Every service after the services it needs; otherwise in declaration order."""
+    check_declarations(schemas)
+    order: list[str] = []
+    while len(order) < len(schemas):
+        ready = [
+            service
+            for service, schema in schemas.items()
+            if service not in order and schema.needs <= set(order)
+        ]
+        if not ready:
+            stuck = sorted(set(schemas) - set(order))
+            raise MigrationOrderError(f"the services' needs form a cycle among: {', '.join(stuck)}")
+        order.append(ready[0])
+    return tuple(order)
 
 
 def alembic_config(service: str, database_url: str) -> Config:
@@ -39,9 +106,16 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, database_url), revision)
 
 
-def upgrade_all(database_url: str) -> None:
-    for service in SERVICES:
+def upgrade_all(database_url: str, schemas: Mapping[str, SharedSchema] = SCHEMAS) -> None:
+    """Every service's migrations, each after the services it needs (`migration_order`)."""
+    for service in migration_order(schemas):
         upgrade(service, database_url)
+
+
+def downgrade_all(database_url: str) -> None:
+    """Every service back to nothing, in the reverse of the migration order."""
+    for service in reversed(migration_order()):
+        command.downgrade(alembic_config(service, database_url), "base")
 
 
 def _run_migrations(connection: Connection, metadata: MetaData, schema: str) -> None:

@@ -1,5 +1,6 @@
 """The events the admin subgraph writes to `admin.outbox_events` (names are the contract's), each
-in the same transaction as the change it describes (`shared.outbox.add_event`)."""
+in the same transaction as the change it describes (`shared.outbox.add_event`). The contract's
+`admin:user:*` events describe account changes, so auth writes them (`subgraphs/auth/events.py`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,6 @@ from shared.outbox import add_event
 
 SCHEMA = "admin"
 
-USER_CREATED = "admin:user:created"
-USER_UPDATED = "admin:user:updated"
-USER_DELETED = "admin:user:deleted"
 CONFIG_UPDATED = "admin:config:updated"
 
 

@@ -1,7 +1,8 @@
 """Analytics over a date range: accounts by role (`auth.user_directory`), payments by status and
-settled volume by currency and UTC day (`payments.payment_facts`, a read-only view admin's
-migration 0003 creates). Sums are exact: integers of minor units added up in PostgreSQL, shown as
-Decimal major units with the currency's ISO 4217 exponent (payments' `money.to_major`)."""
+settled volume by currency and UTC day (`payments.payment_facts`): read-only views their owners'
+migrations publish (docs/architecture.md). Sums are exact: integers of minor units added up in
+PostgreSQL, shown as Decimal major units with the currency's ISO 4217 exponent
+(`shared.money.to_major`)."""
 
 from __future__ import annotations
 

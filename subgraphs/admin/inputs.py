@@ -6,27 +6,6 @@ from datetime import datetime
 
 import strawberry
 
-from subgraphs.admin.types import Role
-
-
-@strawberry.input(description="A new account. The password follows auth's policy.")
-class CreateUserInput:
-    email: str
-    name: str
-    role: Role = Role.CUSTOMER
-    password: str = strawberry.field(
-        description="The initial password (auth's policy: at least 12 characters, mixed)."
-    )
-
-
-@strawberry.input(description="Fields to change; omitted fields stay as they are.")
-class UpdateUserInput:
-    name: str | None = None
-    email: str | None = strawberry.field(
-        default=None, description="A new address is unverified unless emailVerified says so."
-    )
-    email_verified: bool | None = None
-
 
 @strawberry.input(description="Narrows the audit log; every given condition must hold.")
 class AuditLogFilter:

@@ -1,13 +1,10 @@
-"""Account administration: auth's rules, run by the admin subgraph's back office.
+"""Account administration rules: create, edit, re-role and soft-delete an account.
 
-The admin subgraph creates, edits, re-roles and deletes accounts by calling these functions
-inside ITS transaction (which also writes the admin event to `admin.outbox_events`), so the
-account change and its event commit together. That is the one deliberate exception to "a
-service writes only its own schema" (docs/admin.md): admin runs auth's rules (password policy,
-e-mail normalisation, hashing, refresh revocation) instead of re-implementing them.
-
-These functions therefore never commit; the caller does, and writes the Redis denylist entries
-(`sessions.deny_session_ids`, `shared.context.revoked_user_key`) after the commit.
+`user_admin.py` (the ADMIN-only mutations) calls these inside its transaction, which also
+writes the `admin:user:*` event to auth's outbox, so the account change and its event commit
+together. These functions therefore never commit; the caller does, and writes the Redis
+denylist entries (`sessions.deny_session_ids`, `shared.context.revoked_user_key`) after the
+commit.
 """
 
 from __future__ import annotations

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import strawberry
 
-from subgraphs.auth import recovery, service
+from subgraphs.auth import recovery, service, user_admin
 from subgraphs.auth.context import Context
-from subgraphs.auth.types import AuthPayload, LoginInput, RegisterInput, Role
+from subgraphs.auth.types import (
+    ADMIN,
+    AuthPayload,
+    CreateUserInput,
+    LoginInput,
+    RegisterInput,
+    Role,
+    UpdateUserInput,
+    User,
+)
 
 Info = strawberry.Info[Context, None]
 
@@ -31,6 +40,51 @@ async def resolve_change_password(info: Info, current_password: str, new_passwor
         principal=ctx.require_principal(),
         current_password=current_password,
         new_password=new_password,
+    )
+
+
+async def resolve_create_user(info: Info, input: CreateUserInput) -> User:
+    ctx = info.context
+    row = await user_admin.create_user(
+        session=ctx.session,
+        passwords=ctx.runtime.passwords,
+        principal=ctx.require_principal(),
+        new=user_admin.NewUser(
+            email=input.email, name=input.name, role=input.role.to_domain(), password=input.password
+        ),
+    )
+    return User.from_row(row)
+
+
+async def resolve_update_user(info: Info, id: strawberry.ID, input: UpdateUserInput) -> User:
+    ctx = info.context
+    row = await user_admin.update_user(
+        session=ctx.session,
+        principal=ctx.require_principal(),
+        user_id=str(id),
+        edit=user_admin.UserEdit(
+            name=input.name, email=input.email, email_verified=input.email_verified
+        ),
+    )
+    return User.from_row(row)
+
+
+async def resolve_set_user_role(info: Info, id: strawberry.ID, role: Role) -> User:
+    ctx = info.context
+    row = await user_admin.set_user_role(
+        session=ctx.session,
+        redis=ctx.redis,
+        principal=ctx.require_principal(),
+        user_id=str(id),
+        role=role.to_domain(),
+    )
+    return User.from_row(row)
+
+
+async def resolve_delete_user(info: Info, id: strawberry.ID) -> bool:
+    ctx = info.context
+    return await user_admin.delete_user(
+        session=ctx.session, redis=ctx.redis, principal=ctx.require_principal(), user_id=str(id)
     )
 
 
@@ -107,3 +161,28 @@ class Mutation:
     @strawberry.mutation
     async def verify_email(self, info: Info, token: str) -> bool:
         return await recovery.verify_email(session=info.context.session, token=token)
+
+    # User administration (ADMIN only): auth owns the accounts, so it serves these.
+    create_user: User = strawberry.federation.mutation(
+        resolver=resolve_create_user,
+        description="Create an account with a password (auth's policy); the address counts as "
+        "verified. Duplicate e-mail: CONFLICT.",
+        requires_scopes=ADMIN,
+    )
+    update_user: User = strawberry.federation.mutation(
+        resolver=resolve_update_user,
+        description="Change an account's name, e-mail or verified flag. Unknown user: NOT_FOUND.",
+        requires_scopes=ADMIN,
+    )
+    set_user_role: User = strawberry.federation.mutation(
+        resolver=resolve_set_user_role,
+        description="Change an account's role; its sessions end, so its next token (next login) "
+        "carries the new role. Not your own role (BAD_USER_INPUT).",
+        requires_scopes=ADMIN,
+    )
+    delete_user: bool = strawberry.federation.mutation(
+        resolver=resolve_delete_user,
+        description="Soft-delete an account: no more logins, sessions revoked, outstanding "
+        "access tokens refused. Not yourself (BAD_USER_INPUT).",
+        requires_scopes=ADMIN,
+    )

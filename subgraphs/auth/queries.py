@@ -4,20 +4,55 @@ from __future__ import annotations
 
 import strawberry
 
-from subgraphs.auth import service
+from shared.pagination import Connection, PageRequest, build_connection
+from subgraphs.auth import directory, service
 from subgraphs.auth.context import Context
-from subgraphs.auth.types import User
+from subgraphs.auth.types import ADMIN, User, UserFilter
+
+Info = strawberry.Info[Context, None]
 
 
-async def resolve_me(info: strawberry.Info[Context, None]) -> User:
+async def resolve_me(info: Info) -> User:
     context = info.context
     async with context.db() as session:
         row = await service.current_user(session=session, principal=context.require_principal())
     return User.from_row(row)
 
 
+async def resolve_users(
+    info: Info,
+    filter: UserFilter | None = None,
+    first: int | None = 20,
+    after: str | None = None,
+) -> Connection[User]:
+    page = PageRequest.from_args(first=first, after=after)
+    query = directory.user_query(
+        role=filter.role.value if filter and filter.role else None,
+        search=filter.search if filter else None,
+        include_deleted=filter.include_deleted if filter else False,
+    )
+    context = info.context
+    async with context.db() as session:
+        rows = await directory.list_users(
+            session=session, query=query, after=page.after, limit=page.fetch_size
+        )
+
+    async def total() -> int:
+        async with context.db() as session:
+            return await directory.count_users(session=session, query=query)
+
+    return build_connection(
+        rows, page, node=User.from_row, key=lambda r: (r.created_at, r.id), total_count=total
+    )
+
+
 @strawberry.type
 class Query:
     me: User = strawberry.federation.field(
         resolver=resolve_me, authenticated=True, description="The caller's account."
+    )
+    users: Connection[User] = strawberry.federation.field(
+        resolver=resolve_users,
+        description="The user directory, newest first (deleted users left out unless asked).",
+        requires_scopes=ADMIN,
     )

@@ -101,8 +101,8 @@ async def deny_sessions(
 async def deny_session_ids(
     redis: Redis, *, family_ids: Iterable[uuid.UUID | str], ttl_seconds: int
 ) -> None:
-    """`deny_sessions` for callers without auth's runtime (the admin back office): the entries
-    must live at least as long as an access token (`ttl_seconds`)."""
+    """`deny_sessions` with an explicit lifetime (user administration keeps its entries for a
+    day): the entries must live at least as long as an access token (`ttl_seconds`)."""
     keys = [revoked_session_key(str(family_id)) for family_id in family_ids if str(family_id)]
     if not keys:
         return

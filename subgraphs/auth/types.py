@@ -10,11 +10,15 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from shared.scopes import Role as DomainRole
+from shared.scopes import Scope
 from subgraphs.auth.models import User as UserRow
 
 if TYPE_CHECKING:
     from subgraphs.auth.context import Context
     from subgraphs.auth.sessions import IssuedSession
+
+
+ADMIN = [[Scope.ADMIN.value]]
 
 
 @strawberry.enum(name="Role")
@@ -35,6 +39,13 @@ class User:
     role: Role
     email_verified: bool
     created_at: datetime
+    last_login_at: datetime | None = strawberry.federation.field(
+        description="When the user last logged in (ADMIN only).", requires_scopes=ADMIN
+    )
+    locked_until: datetime | None = strawberry.federation.field(
+        description="Until when the account is locked after failed logins (ADMIN only).",
+        requires_scopes=ADMIN,
+    )
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
@@ -45,6 +56,8 @@ class User:
             role=Role(row.role),
             email_verified=row.email_verified,
             created_at=row.created_at,
+            last_login_at=row.last_login_at,
+            locked_until=row.locked_until,
         )
 
     @classmethod
@@ -88,3 +101,34 @@ class RegisterInput:
 class LoginInput:
     email: str
     password: str
+
+
+@strawberry.input(description="Narrows the user directory; every given condition must hold.")
+class UserFilter:
+    role: Role | None = None
+    search: str | None = strawberry.field(
+        default=None,
+        description="Case-insensitive text found in the e-mail address or the name.",
+    )
+    include_deleted: bool = strawberry.field(
+        default=False, description="Also list deleted accounts."
+    )
+
+
+@strawberry.input(description="A new account. The password follows auth's policy.")
+class CreateUserInput:
+    email: str
+    name: str
+    role: Role = Role.CUSTOMER
+    password: str = strawberry.field(
+        description="The initial password (auth's policy: at least 12 characters, mixed)."
+    )
+
+
+@strawberry.input(description="Fields to change; omitted fields stay as they are.")
+class UpdateUserInput:
+    name: str | None = None
+    email: str | None = strawberry.field(
+        default=None, description="A new address is unverified unless emailVerified says so."
+    )
+    email_verified: bool | None = None

@@ -52,7 +52,7 @@ async def cancel_open_payments(session: AsyncSession, event: Event) -> None:
 USER_DELETIONS = Consumer(
     name="user-deletions",
     schema=SCHEMA,
-    streams=(stream_for("admin"),),
+    streams=(stream_for("auth"),),  # auth owns accounts: it writes admin:user:deleted
     handler=cancel_open_payments,
     types=frozenset({USER_DELETED}),
 )

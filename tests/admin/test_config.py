@@ -8,8 +8,6 @@ import pytest
 
 from shared.errors import BadUserInput
 from subgraphs.admin.config import DEFAULTS, config_type, validate_config
-from subgraphs.admin.repository import escape_like
-from subgraphs.admin.service import user_query
 
 GOOD_LIMITS = {"minimum": "1.00", "perTransaction": "10.00", "daily": "10.00", "monthly": "20"}
 
@@ -41,9 +39,3 @@ def test_bad_values_are_refused(key: str, value: Any, field: str) -> None:
     with pytest.raises(BadUserInput) as caught:
         validate_config(key, value)
     assert caught.value.extensions["field"] == field
-
-
-def test_like_escaping_and_search_normalization() -> None:
-    assert escape_like(r"50%_off\now") == r"50\%\_off\\now"
-    assert user_query(role=None, search="   ").search is None
-    assert user_query(role="ADMIN", search=" Ann ").search == "Ann"

@@ -1,4 +1,5 @@
-"""Fixtures of the auth tests: a signing key, a mail sink, the in-process auth app."""
+"""Fixtures of the auth tests: a signing key, a mail sink, the in-process auth app (also as a
+`Subgraph`, for tests that call it as arbitrary users, e.g. an ADMIN administering accounts)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import Any
 import pytest
 
 from devtools.mailsink import MailSink
+from shared.app import Resources
 from shared.config import AuthSettings
-from shared.tokens import generate_private_key_pem
+from shared.tokens import TokenVerifier, generate_private_key_pem
+from subgraphs.auth.runtime import AuthRuntime
 from tests.auth.support import AuthHarness, auth_settings, running_harness
 from tests.conftest import Infra
+from tests.helpers import Subgraph, verifier_factory
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +76,24 @@ async def auth(
     """The auth app most tests share (generous rate limits; every test uses fresh e-mails)."""
     async with make_harness() as harness:
         yield harness
+
+
+@pytest.fixture(scope="session")
+def auth_subgraph(auth: AuthHarness) -> Subgraph:
+    """The shared auth app, called with tokens its own keys sign for any user and role."""
+    resources: Resources = auth.app.state.resources
+    return Subgraph(
+        client=auth.client, engine=resources.engine, settings=auth.settings, keys=auth.runtime.keys
+    )
+
+
+@pytest.fixture(scope="session")
+def auth_runtime(auth: AuthHarness) -> AuthRuntime:
+    """The shared app's rules and keys (logins of the accounts an ADMIN manages)."""
+    return auth.runtime
+
+
+@pytest.fixture(scope="session")
+def auth_verifier(auth: AuthHarness) -> TokenVerifier:
+    """What every subgraph verifies auth's access tokens with (auth's JWKS, read locally)."""
+    return verifier_factory(auth.runtime.keys)(auth.settings)

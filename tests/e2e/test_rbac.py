@@ -23,7 +23,7 @@ OK = None
 MATRIX: list[tuple[str, str, str, tuple[str | None, ...]]] = [
     ("me", "auth", "{ me { id email role } }", (A, OK, OK, OK)),
     ("payments", "payments", "{ payments { totalCount } }", (A, OK, OK, OK)),
-    ("users", "admin", "{ users { totalCount } }", (A, F, F, OK)),
+    ("users", "auth", "{ users { totalCount } }", (A, F, F, OK)),
     ("systemConfig", "admin", "{ systemConfig { key } }", (A, F, F, OK)),
     ("myProfile", "profile", "{ myProfile { bio preferences } }", (A, OK, OK, OK)),
     (
@@ -57,7 +57,7 @@ MATRIX: list[tuple[str, str, str, tuple[str | None, ...]]] = [
     ("deadLetters", "admin", "{ deadLetters { totalCount } }", (A, F, F, OK)),
     (
         "setUserRole",
-        "admin",
+        "auth",
         'mutation { setUserRole(id: "00000000-0000-0000-0000-000000000000", role: VENDOR) { id } }',
         (A, F, F, "NOT_FOUND"),
     ),

@@ -114,15 +114,16 @@ async def test_the_open_payments_of_a_deleted_user_are_cancelled(
         ]
         someone_else = await insert_payment(session, created_by=other, status=S.PENDING)
 
+    # auth writes admin:user:deleted (user administration is auth's) to events:auth.
     async with AsyncSession(engine) as session, session.begin():
         event_id = await add_event(
             session,
-            schema="admin",
+            schema="auth",
             type="admin:user:deleted",
             actor_id=admin,
             data={"userId": str(user)},
         )
-    assert await make_relay("admin").drain() == 1
+    assert await make_relay("auth").drain() == 1
     runner = make_runner(USER_DELETIONS)
     await runner.drain()
     assert runner.applied == 1
@@ -163,8 +164,8 @@ async def test_the_open_payments_of_a_deleted_user_are_cancelled(
     assert reasons == 4
 
     # Redelivered: nothing more happens.
-    [(_, fields)] = await rd.xrange("events:admin")
-    await rd.xadd("events:admin", fields)
+    [(_, fields)] = await rd.xrange("events:auth")
+    await rd.xadd("events:auth", fields)
     await runner.drain()
     assert runner.applied == 1
 

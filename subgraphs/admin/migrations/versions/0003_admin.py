@@ -1,18 +1,19 @@
-"""admin: the read-only views admin and payments share (payment_settings, payment_facts)
+"""admin: the read-only view admin publishes for payments (payment_settings); audit index
 
 Revision ID: 0003_admin
 Revises: 0002_admin_events
 Create Date: 2025-02-02 00:00:00
 
-Two documented exceptions to "a service reads another's data only through federation or events",
-of the same kind as `auth.user_directory` (docs/admin.md):
+`admin.payment_settings`: the `system_config` rows that configure payments (enabled currencies,
+limits per currency). Admin owns and validates them; payments reads them on every payment it
+creates, so a change applies without a restart. One of the published views listed in
+docs/architecture.md ("Ownership of data"): each is created by the service that owns its schema.
 
-- `admin.payment_settings`: the `system_config` rows that configure payments (enabled currencies,
-  limits per currency). Admin owns and validates them; payments reads them on every payment it
-  creates, so a change applies without a restart.
-- `payments.payment_facts`: the columns of `payments.payments` admin's analytics aggregates
-  (no parties, no descriptions, no provider ids). Created here because admin is its only reader;
-  it lives in the payments schema because it describes payments' table.
+Edited after the fact: this revision used to create `payments.payment_facts` too, inside payments'
+schema, so payments could not change its own table without editing admin's history. That view is
+now payments' own migration (`0006_payment_facts`). Editing an applied revision is acceptable
+only because this project has no production database yet; once one exists, such a change is a
+new revision.
 """
 
 from collections.abc import Sequence
@@ -34,13 +35,6 @@ def upgrade() -> None:
         WHERE key = 'payments.enabled_currencies' OR key LIKE 'payments.limits.%'
         """
     )
-    op.execute(
-        """
-        CREATE VIEW payments.payment_facts AS
-        SELECT id, status, currency, amount_minor, amount_refunded_minor, created_at
-        FROM payments.payments
-        """
-    )
     # auditLogs(filter: {userId}) matches the actor OR the resource: index the resource side too
     # (0001 indexes actor_id).
     op.execute(
@@ -51,5 +45,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP INDEX IF EXISTS admin.ix_audit_logs_resource_id_created_at")
-    op.execute("DROP VIEW IF EXISTS payments.payment_facts")
     op.execute("DROP VIEW IF EXISTS admin.payment_settings")

@@ -1,5 +1,5 @@
-"""Logging in as the accounts admin manages (auth's own service functions), and reading the
-events admin wrote."""
+"""Logging in as the accounts an ADMIN manages (auth's own service functions), and reading the
+`admin:user:*` events user administration wrote to auth's outbox."""
 
 from __future__ import annotations
 
@@ -41,12 +41,13 @@ async def refresh(
 
 
 async def admin_events(engine: AsyncEngine, user_id: uuid.UUID | str) -> list[dict[str, Any]]:
-    """admin.outbox_events about this user, oldest first."""
+    """The `admin:user:*` rows of auth.outbox_events about this user, oldest first (auth's own
+    events about them, such as `auth:user:logged_in`, left out)."""
     async with engine.connect() as conn:
         rows = await conn.execute(
             text(
-                "SELECT id, type, occurred_at, actor_id, data FROM admin.outbox_events "
-                "WHERE data->>'userId' = :uid ORDER BY seq"
+                "SELECT id, type, occurred_at, actor_id, data FROM auth.outbox_events "
+                "WHERE data->>'userId' = :uid AND type LIKE 'admin:user:%' ORDER BY seq"
             ),
             {"uid": str(user_id)},
         )

@@ -1,9 +1,9 @@
-"""User management by an ADMIN: create, edit, change role, delete.
+"""User administration by an ADMIN: create, edit, change role, delete.
 
-Accounts live in auth's schema and auth's code owns their rules, so each operation calls auth's
-own functions (`subgraphs.auth.accounts`) and writes the admin event (`admin:user:*`) in ONE
-transaction, then updates the Redis denylist after the commit. See docs/admin.md ("User
-management") for why admin writes auth's table: it is auth's back office, not a second owner.
+Each operation runs the account rules (`accounts.py`) and writes its event (`admin:user:*`, the
+contract's names) to auth's outbox in ONE transaction, then updates the Redis denylist after the
+commit. Auth owns the accounts, so auth serves these mutations (docs/auth.md, "User
+administration"); the admin subgraph no longer touches auth's tables.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.context import Principal, revoked_user_key
 from shared.errors import BadUserInput
 from shared.scopes import Role
-from subgraphs.admin import admin_events
-from subgraphs.auth import accounts as auth_accounts
+from subgraphs.auth import accounts, events, repository
 from subgraphs.auth.models import User
 from subgraphs.auth.passwords import Passwords
 from subgraphs.auth.sessions import deny_session_ids
@@ -66,7 +65,7 @@ async def create_user(
     *, session: AsyncSession, passwords: Passwords, principal: Principal, new: NewUser
 ) -> User:
     now = utcnow()
-    user = await auth_accounts.admin_create_user(
+    user = await accounts.admin_create_user(
         session,
         passwords=passwords,
         email=new.email,
@@ -75,9 +74,9 @@ async def create_user(
         password=new.password,
         now=now,
     )
-    await admin_events.record(
+    await repository.add_event(
         session,
-        type=admin_events.USER_CREATED,
+        type=events.ADMIN_USER_CREATED,
         actor_id=principal.id,
         data=_summary(user),
         now=now,
@@ -90,18 +89,18 @@ async def update_user(
     *, session: AsyncSession, principal: Principal, user_id: str, edit: UserEdit
 ) -> User:
     now = utcnow()
-    change = await auth_accounts.admin_update_user(
+    change = await accounts.admin_update_user(
         session,
-        user_id=auth_accounts.parse_user_id(user_id),
+        user_id=accounts.parse_user_id(user_id),
         now=now,
         name=edit.name,
         email=edit.email,
         email_verified=edit.email_verified,
     )
     if change.changes:
-        await admin_events.record(
+        await repository.add_event(
             session,
-            type=admin_events.USER_UPDATED,
+            type=events.ADMIN_USER_UPDATED,
             actor_id=principal.id,
             data={"userId": str(change.user.id), "changes": _changes(change.changes)},
             now=now,
@@ -116,15 +115,15 @@ async def set_user_role(
     """The user's sessions end (their access tokens are refused from now on), so the next token
     they hold, from their next login, carries the new role. An ADMIN cannot change their own
     role (that could leave nobody able to administer)."""
-    target = auth_accounts.parse_user_id(user_id)
+    target = accounts.parse_user_id(user_id)
     if target == principal.id:
         raise BadUserInput("You cannot change your own role", field="id")
     now = utcnow()
-    change = await auth_accounts.set_role(session, user_id=target, role=role, now=now)
+    change = await accounts.set_role(session, user_id=target, role=role, now=now)
     if change.changes:
-        await admin_events.record(
+        await repository.add_event(
             session,
-            type=admin_events.USER_UPDATED,
+            type=events.ADMIN_USER_UPDATED,
             actor_id=principal.id,
             data={
                 "userId": str(change.user.id),
@@ -145,14 +144,14 @@ async def delete_user(
 ) -> bool:
     """Soft delete: login and refresh refuse the account, its refresh tokens are revoked and
     every access token issued until now is refused (`revoked:user:<id>` = now)."""
-    target = auth_accounts.parse_user_id(user_id)
+    target = accounts.parse_user_id(user_id)
     if target == principal.id:
         raise BadUserInput("You cannot delete your own account", field="id")
     now = utcnow()
-    change = await auth_accounts.soft_delete_user(session, user_id=target, now=now)
-    await admin_events.record(
+    change = await accounts.soft_delete_user(session, user_id=target, now=now)
+    await repository.add_event(
         session,
-        type=admin_events.USER_DELETED,
+        type=events.ADMIN_USER_DELETED,
         actor_id=principal.id,
         data={
             "userId": str(target),

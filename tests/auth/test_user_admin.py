@@ -1,5 +1,6 @@
-"""User management over GraphQL: createUser, updateUser, setUserRole, deleteUser, with auth's
-rules (policy, normalisation, revocation) and the admin events written in the same transaction."""
+"""User administration over GraphQL, served by auth (which owns the accounts): createUser,
+updateUser, setUserRole, deleteUser, with auth's rules (policy, normalisation, revocation) and the
+`admin:user:*` events written to auth's outbox in the same transaction."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from shared.context import authenticate, revoked_user_key
 from shared.errors import Unauthenticated
 from shared.scopes import Role, scopes_for
 from shared.tokens import TokenVerifier
-from subgraphs.admin.accounts import DENYLIST_TTL_SECONDS
-from subgraphs.admin.schema import create_schema
 from subgraphs.auth.runtime import AuthRuntime
-from tests.admin.accounts_support import PASSWORD, admin_events, log_in, refresh
+from subgraphs.auth.schema import create_schema
+from subgraphs.auth.user_admin import DENYLIST_TTL_SECONDS
+from tests.auth.accounts_support import PASSWORD, admin_events, log_in, refresh
 from tests.helpers import Caller, Subgraph, error_codes
 
 CREATE = """mutation C($input: CreateUserInput!) { createUser(input: $input) { id } }"""
@@ -34,9 +35,9 @@ def fresh_email(prefix: str = "managed") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@Example.COM"
 
 
-async def create(admin: Subgraph, root: Caller, **fields: Any) -> tuple[str, str]:
+async def create(auth_subgraph: Subgraph, root: Caller, **fields: Any) -> tuple[str, str]:
     email = fields.pop("email", fresh_email())
-    data = await admin.ok(
+    data = await auth_subgraph.ok(
         CREATE,
         {"input": {"email": email, "name": "Managed User", "password": PASSWORD, **fields}},
         as_=root,
@@ -61,7 +62,6 @@ def test_mutations_are_admin_only_in_the_sdl() -> None:
         "updateUser(id: ID!, input: UpdateUserInput!): User!",
         "setUserRole(id: ID!, role: Role!): User!",
         "deleteUser(id: ID!): Boolean!",
-        "setSystemConfig(key: String!, value: JSON!): ConfigEntry!",
     ):
         assert f"{field} {ADMIN_SCOPE}" in sdl
 
@@ -76,23 +76,25 @@ def test_mutations_are_admin_only_in_the_sdl() -> None:
     ],
 )
 async def test_only_admin_may_manage_users(
-    admin: Subgraph, query: str, variables: dict[str, Any]
+    auth_subgraph: Subgraph, query: str, variables: dict[str, Any]
 ) -> None:
-    assert error_codes(await admin.gql(query, variables)) == ["UNAUTHENTICATED"]
+    assert error_codes(await auth_subgraph.gql(query, variables)) == ["UNAUTHENTICATED"]
     for role in (Role.CUSTOMER, Role.VENDOR):
-        assert error_codes(await admin.gql(query, variables, as_=admin.caller(role))) == [
-            "FORBIDDEN"
-        ]
-    unsigned = await admin.gql(query, variables, as_=admin.caller(Role.ADMIN), signed=False)
+        assert error_codes(
+            await auth_subgraph.gql(query, variables, as_=auth_subgraph.caller(role))
+        ) == ["FORBIDDEN"]
+    unsigned = await auth_subgraph.gql(
+        query, variables, as_=auth_subgraph.caller(Role.ADMIN), signed=False
+    )
     assert error_codes(unsigned) == ["FORBIDDEN"]
 
 
 async def test_create_user_runs_auths_rules_and_writes_the_event(
-    admin: Subgraph, committed_engine: AsyncEngine, auth_runtime: AuthRuntime, redis: Redis
+    auth_subgraph: Subgraph, committed_engine: AsyncEngine, auth_runtime: AuthRuntime, redis: Redis
 ) -> None:
-    root = admin.caller(Role.ADMIN)
+    root = auth_subgraph.caller(Role.ADMIN)
     email = fresh_email()
-    user_id, stored_email = await create(admin, root, email=f"  {email} ", role="VENDOR")
+    user_id, stored_email = await create(auth_subgraph, root, email=f"  {email} ", role="VENDOR")
     row = await user_row(committed_engine, user_id)
     assert (row["email"], row["role"], row["email_verified"]) == (stored_email, "VENDOR", True)
     assert row["password_hash"].startswith("$argon2id$")
@@ -112,7 +114,7 @@ async def test_create_user_runs_auths_rules_and_writes_the_event(
         "emailVerified": True,
     }
 
-    again = await admin.gql(
+    again = await auth_subgraph.gql(
         CREATE,
         {"input": {"email": email.upper(), "name": "Twin", "password": PASSWORD}},
         as_=root,
@@ -130,20 +132,24 @@ async def test_create_user_runs_auths_rules_and_writes_the_event(
         ({"name": "   "}, "name"),
     ],
 )
-async def test_create_user_validation(admin: Subgraph, fields: dict[str, str], field: str) -> None:
+async def test_create_user_validation(
+    auth_subgraph: Subgraph, fields: dict[str, str], field: str
+) -> None:
     variables = {"email": fresh_email(), "name": "N", "password": PASSWORD, **fields}
-    result = await admin.gql(CREATE, {"input": variables}, as_=admin.caller(Role.ADMIN))
+    result = await auth_subgraph.gql(
+        CREATE, {"input": variables}, as_=auth_subgraph.caller(Role.ADMIN)
+    )
     assert error_codes(result) == ["BAD_USER_INPUT"]
     assert result["errors"][0]["extensions"]["field"] == field
 
 
-async def test_update_user(admin: Subgraph, committed_engine: AsyncEngine) -> None:
-    root = admin.caller(Role.ADMIN)
-    user_id, _ = await create(admin, root)
-    _, taken = await create(admin, root)
+async def test_update_user(auth_subgraph: Subgraph, committed_engine: AsyncEngine) -> None:
+    root = auth_subgraph.caller(Role.ADMIN)
+    user_id, _ = await create(auth_subgraph, root)
+    _, taken = await create(auth_subgraph, root)
 
     new_email = fresh_email("renamed")
-    await admin.ok(
+    await auth_subgraph.ok(
         UPDATE, {"id": user_id, "input": {"name": "  New   Name ", "email": new_email}}, as_=root
     )
     row = await user_row(committed_engine, user_id)
@@ -152,10 +158,10 @@ async def test_update_user(admin: Subgraph, committed_engine: AsyncEngine) -> No
         new_email.lower(),
         False,  # a new address is unverified unless said otherwise
     )
-    await admin.ok(UPDATE, {"id": user_id, "input": {"emailVerified": True}}, as_=root)
+    await auth_subgraph.ok(UPDATE, {"id": user_id, "input": {"emailVerified": True}}, as_=root)
     assert (await user_row(committed_engine, user_id))["email_verified"] is True
     # Nothing changes: no event.
-    await admin.ok(UPDATE, {"id": user_id, "input": {"name": "New Name"}}, as_=root)
+    await auth_subgraph.ok(UPDATE, {"id": user_id, "input": {"name": "New Name"}}, as_=root)
 
     events = await admin_events(committed_engine, user_id)
     assert [e["type"] for e in events] == [
@@ -169,25 +175,25 @@ async def test_update_user(admin: Subgraph, committed_engine: AsyncEngine) -> No
         "emailVerified": {"from": True, "to": False},
     }
 
-    conflict = await admin.gql(UPDATE, {"id": user_id, "input": {"email": taken}}, as_=root)
+    conflict = await auth_subgraph.gql(UPDATE, {"id": user_id, "input": {"email": taken}}, as_=root)
     assert error_codes(conflict) == ["CONFLICT"]
-    bad = await admin.gql(UPDATE, {"id": user_id, "input": {"email": "nope"}}, as_=root)
+    bad = await auth_subgraph.gql(UPDATE, {"id": user_id, "input": {"email": "nope"}}, as_=root)
     assert error_codes(bad) == ["BAD_USER_INPUT"]
     assert bad["errors"][0]["extensions"]["field"] == "email"
     for unknown in (str(uuid.uuid4()), "not-a-uuid"):
-        missing = await admin.gql(UPDATE, {"id": unknown, "input": {"name": "X"}}, as_=root)
+        missing = await auth_subgraph.gql(UPDATE, {"id": unknown, "input": {"name": "X"}}, as_=root)
         assert error_codes(missing) == ["NOT_FOUND"]
 
 
 async def test_set_user_role_reaches_the_next_token(
-    admin: Subgraph,
+    auth_subgraph: Subgraph,
     committed_engine: AsyncEngine,
     auth_runtime: AuthRuntime,
     auth_verifier: TokenVerifier,
     redis: Redis,
 ) -> None:
-    root = admin.caller(Role.ADMIN)
-    user_id, email = await create(admin, root)
+    root = auth_subgraph.caller(Role.ADMIN)
+    user_id, email = await create(auth_subgraph, root)
     before = await log_in(committed_engine, auth_runtime, redis, email)
     principal, error = await authenticate(
         f"Bearer {before.access_token}", verifier=auth_verifier, redis=redis
@@ -196,7 +202,7 @@ async def test_set_user_role_reaches_the_next_token(
     assert principal is not None
     assert principal.role is Role.CUSTOMER
 
-    await admin.ok(SET_ROLE, {"id": user_id, "role": "VENDOR"}, as_=root)
+    await auth_subgraph.ok(SET_ROLE, {"id": user_id, "role": "VENDOR"}, as_=root)
     assert (await user_row(committed_engine, user_id))["role"] == "VENDOR"
     # The old session is over: its access token is refused and its refresh token revoked.
     _, error = await authenticate(
@@ -221,31 +227,33 @@ async def test_set_user_role_reaches_the_next_token(
     assert events[-1]["data"]["revokedSessions"] == 1
 
     # The same role again changes nothing; one's own role cannot be changed.
-    await admin.ok(SET_ROLE, {"id": user_id, "role": "VENDOR"}, as_=root)
+    await auth_subgraph.ok(SET_ROLE, {"id": user_id, "role": "VENDOR"}, as_=root)
     assert len(await admin_events(committed_engine, user_id)) == len(events)
-    own = await admin.gql(SET_ROLE, {"id": str(root.id), "role": "CUSTOMER"}, as_=root)
+    own = await auth_subgraph.gql(SET_ROLE, {"id": str(root.id), "role": "CUSTOMER"}, as_=root)
     assert error_codes(own) == ["BAD_USER_INPUT"]
     assert own["errors"][0]["extensions"]["field"] == "id"
-    missing = await admin.gql(SET_ROLE, {"id": str(uuid.uuid4()), "role": "ADMIN"}, as_=root)
+    missing = await auth_subgraph.gql(
+        SET_ROLE, {"id": str(uuid.uuid4()), "role": "ADMIN"}, as_=root
+    )
     assert error_codes(missing) == ["NOT_FOUND"]
 
 
 async def test_delete_user_ends_every_way_in(
-    admin: Subgraph,
+    auth_subgraph: Subgraph,
     committed_engine: AsyncEngine,
     auth_runtime: AuthRuntime,
     auth_verifier: TokenVerifier,
     redis: Redis,
 ) -> None:
-    root = admin.caller(Role.ADMIN)
-    user_id, email = await create(admin, root)
+    root = auth_subgraph.caller(Role.ADMIN)
+    user_id, email = await create(auth_subgraph, root)
     session = await log_in(committed_engine, auth_runtime, redis, email)
     _, error = await authenticate(
         f"Bearer {session.access_token}", verifier=auth_verifier, redis=redis
     )
     assert error is None
 
-    assert (await admin.ok(DELETE, {"id": user_id}, as_=root)) == {"deleteUser": True}
+    assert (await auth_subgraph.ok(DELETE, {"id": user_id}, as_=root)) == {"deleteUser": True}
     assert (await user_row(committed_engine, user_id))["deleted_at"] is not None
 
     # The outstanding access token is refused everywhere (the user-wide denylist entry)...
@@ -282,29 +290,29 @@ async def test_delete_user_ends_every_way_in(
     assert events[-1]["actor_id"] == root.id
     assert events[-1]["data"]["revokedSessions"] == 1
 
-    listed = await admin.ok(
+    listed = await auth_subgraph.ok(
         "query($s: String) { users(filter: {search: $s}) { totalCount } }", {"s": email}, as_=root
     )
     assert listed["users"]["totalCount"] == 0
     # Gone for the other mutations; the address stays reserved.
-    assert error_codes(await admin.gql(DELETE, {"id": user_id}, as_=root)) == ["NOT_FOUND"]
+    assert error_codes(await auth_subgraph.gql(DELETE, {"id": user_id}, as_=root)) == ["NOT_FOUND"]
     assert error_codes(
-        await admin.gql(UPDATE, {"id": user_id, "input": {"name": "Z"}}, as_=root)
+        await auth_subgraph.gql(UPDATE, {"id": user_id, "input": {"name": "Z"}}, as_=root)
     ) == ["NOT_FOUND"]
-    reuse = await admin.gql(
+    reuse = await auth_subgraph.gql(
         CREATE, {"input": {"email": email, "name": "Again", "password": PASSWORD}}, as_=root
     )
     assert error_codes(reuse) == ["CONFLICT"]
 
 
 async def test_an_admin_cannot_delete_themself(
-    admin: Subgraph, committed_engine: AsyncEngine
+    auth_subgraph: Subgraph, committed_engine: AsyncEngine
 ) -> None:
-    root = admin.caller(Role.ADMIN)
-    user_id, _ = await create(admin, root, role="ADMIN")
-    me = admin.caller(Role.ADMIN, user_id=uuid.UUID(user_id))
-    result = await admin.gql(DELETE, {"id": user_id}, as_=me)
+    root = auth_subgraph.caller(Role.ADMIN)
+    user_id, _ = await create(auth_subgraph, root, role="ADMIN")
+    me = auth_subgraph.caller(Role.ADMIN, user_id=uuid.UUID(user_id))
+    result = await auth_subgraph.gql(DELETE, {"id": user_id}, as_=me)
     assert error_codes(result) == ["BAD_USER_INPUT"]
     assert result["errors"][0]["extensions"]["field"] == "id"
     assert (await user_row(committed_engine, user_id))["deleted_at"] is None
-    assert error_codes(await admin.gql(DELETE, {"id": "nope"}, as_=root)) == ["NOT_FOUND"]
+    assert error_codes(await auth_subgraph.gql(DELETE, {"id": "nope"}, as_=root)) == ["NOT_FOUND"]

@@ -1,5 +1,5 @@
-"""Writing accounts straight into auth's table (columns of auth's 0001 migration), so the admin
-subgraph can read them back through the `auth.user_directory` view."""
+"""Writing accounts straight into auth's table (columns of auth's 0001 migration), with the
+login and lockout stamps a test needs, so the user directory (`users`) lists them."""
 
 from __future__ import annotations
 
