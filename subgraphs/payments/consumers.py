@@ -1,6 +1,6 @@
 """The payments service's event consumers: `user-deletions` cancels the open payments of a user an
 ADMIN deleted (`admin:user:deleted`): every payment the user pays or created that can still be
-cancelled (see `state.TRANSITIONS`), through `lifecycle.change_status`, so each cancellation
+cancelled (`state.CANCELLABLE`), through `lifecycle.change_status`, so each cancellation
 leaves its transaction row and its `payments:payment:updated` event like any other."""
 
 from __future__ import annotations
@@ -16,14 +16,10 @@ from shared.outbox import stream_for
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.lifecycle import change_status
 from subgraphs.payments.models import Payment
-from subgraphs.payments.state import TRANSITIONS
+from subgraphs.payments.state import CANCELLABLE
 
 SCHEMA = "payments"
 USER_DELETED = "admin:user:deleted"
-
-CANCELLABLE = frozenset(
-    s for s, targets in TRANSITIONS.items() if PaymentStatus.CANCELLED in targets
-)
 
 
 async def cancel_open_payments(session: AsyncSession, event: Event) -> None:

@@ -27,13 +27,11 @@ from subgraphs.payments.lifecycle import event_data
 from subgraphs.payments.limits import CurrencyLimits, load_payment_settings
 from subgraphs.payments.models import Payment
 from subgraphs.payments.service import parse_id
+from subgraphs.payments.state import NOT_COUNTED
 
 MAX_DESCRIPTION = 500
 # Control characters other than tab and newline (NUL cannot even be stored).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-# Statuses that do not count towards daily and monthly limits.
-NOT_COUNTED = frozenset({PaymentStatus.CANCELLED, PaymentStatus.FAILED})
 
 
 @dataclass(frozen=True, slots=True)

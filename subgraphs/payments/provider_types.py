@@ -10,14 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.logging import mask
-from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.models import Payment
 
 security_log = logging.getLogger("bff.security")
-
-# Statuses in which the money was captured (refunds may follow), and those plus fully refunded.
-CAPTURED = frozenset({PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED})
-SETTLED = CAPTURED | {PaymentStatus.REFUNDED}
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,8 @@ from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKin
 from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.lifecycle import change_status
 from subgraphs.payments.models import Payment, Refund
-from subgraphs.payments.provider_types import (
-    CAPTURED,
-    SETTLED,
-    ApplyResult,
-    ProviderRefund,
-    log_mismatch,
-)
-from subgraphs.payments.state import can_transition
+from subgraphs.payments.provider_types import ApplyResult, ProviderRefund, log_mismatch
+from subgraphs.payments.state import CAPTURED, SETTLED, can_transition
 
 log = logging.getLogger("bff.payments.sync")
 

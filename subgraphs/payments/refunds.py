@@ -21,24 +21,16 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
-from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
+from shared.errors import BadUserInput, Conflict
 from shared.money import exponent, to_major, to_minor
-from shared.scopes import Role
+from subgraphs.payments import access, sync
 from subgraphs.payments import refund_repository as refund_repo
 from subgraphs.payments import repository as repo
-from subgraphs.payments import sync
 from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.models import Payment, Refund
-from subgraphs.payments.provider_types import CAPTURED
 from subgraphs.payments.razorpay import ProviderCallFailed, RazorpayGateway
-from subgraphs.payments.service import can_view
-
-
-def can_refund(principal: Principal, payment: Payment) -> bool:
-    return principal.is_admin or (
-        principal.role is Role.VENDOR and payment.payee_id == principal.id
-    )
+from subgraphs.payments.state import CAPTURED
 
 
 async def refund_payment(
@@ -51,11 +43,9 @@ async def refund_payment(
     now: datetime | None = None,
 ) -> Payment:
     now = now or datetime.now(UTC)
-    payment = await repo.get_payment(session=session, payment_id=payment_id, for_update=True)
-    if payment is None or not can_view(principal, payment):
-        raise NotFound("Payment not found")
-    if not can_refund(principal, payment):
-        raise Forbidden("Only the payee vendor or an admin can refund a payment")
+    payment = access.ensure_can_refund(
+        principal, await repo.get_payment(session=session, payment_id=payment_id, for_update=True)
+    )
     status = PaymentStatus(payment.status)
     if status not in CAPTURED or payment.razorpay_payment_id is None:
         raise Conflict(f"A {status.value} payment cannot be refunded")

@@ -24,9 +24,9 @@ import strawberry
 from strawberry.types import Info
 
 from shared.context import Principal, ensure_not_revoked
-from shared.errors import NotFound, Unauthenticated
+from shared.errors import Unauthenticated
+from subgraphs.payments import access, service
 from subgraphs.payments import repository as repo
-from subgraphs.payments import service
 from subgraphs.payments.context import Context
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.pubsub import payment_updates
@@ -36,9 +36,9 @@ from subgraphs.payments.types import READ, Payment
 async def _reload(context: Context, principal: Principal, payment_id: uuid.UUID) -> PaymentRow:
     """The payment as committed now, with its history primed for the `transactions` field."""
     async with context.new_session() as session:
-        row = await repo.get_payment(session=session, payment_id=payment_id)
-        if row is None or not service.can_view(principal, row):
-            raise NotFound("Payment not found")
+        row = access.require_visible(
+            principal, await repo.get_payment(session=session, payment_id=payment_id)
+        )
         history = await repo.transactions_for(session=session, payment_ids=[payment_id])
     # The connection's loaders live as long as the connection: drop what an earlier event cached.
     loader = context.loaders.transactions_by_payment_id

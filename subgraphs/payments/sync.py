@@ -32,14 +32,13 @@ from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.lifecycle import change_status
 from subgraphs.payments.models import Payment
 from subgraphs.payments.provider_types import (
-    SETTLED,
     ApplyResult,
     ProviderPayment,
     ProviderRefund,
     log_mismatch,
 )
 from subgraphs.payments.refund_sync import apply_provider_refund
-from subgraphs.payments.state import can_transition
+from subgraphs.payments.state import ORDER_OPEN, SETTLED, can_transition
 
 __all__ = [
     "ApplyResult",
@@ -163,7 +162,7 @@ async def _failed(
 async def _authorized(
     session: AsyncSession, row: Payment, payment: ProviderPayment, source: str, now: datetime
 ) -> bool:
-    if row.status not in (PaymentStatus.PROCESSING, PaymentStatus.FAILED):
+    if row.status not in ORDER_OPEN:
         return False
     if await repo.has_transaction(
         session=session,
