@@ -14,9 +14,9 @@ from shared.config import PaymentsSettings, Settings, payments_settings
 from shared.tokens import TokenVerifier
 from subgraphs.payments.consumers import start_consumers, stop_consumers
 from subgraphs.payments.context import Context
-from subgraphs.payments.razorpay import RazorpayGateway
-from subgraphs.payments.reconciler import reconciler_hooks
-from subgraphs.payments.relay import start_relay, stop_relay
+from subgraphs.payments.live.relay import start_relay, stop_relay
+from subgraphs.payments.provider.razorpay import RazorpayGateway
+from subgraphs.payments.reconciliation.periodic import reconciler_hooks
 from subgraphs.payments.schema import create_schema
 
 

@@ -1,6 +1,6 @@
 """The payments service's event consumers: `user-deletions` cancels the open payments of a user an
 ADMIN deleted (`admin:user:deleted`): every payment the user pays or created that can still be
-cancelled (`state.CANCELLABLE`), through `lifecycle.change_status`, so each cancellation
+cancelled (`state.CANCELLABLE`), through `lifecycle.status.change_status`, so each cancellation
 leaves its transaction row and its `payments:payment:updated` event like any other."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.consumers import Consumer, Event, consumer_hooks
 from shared.outbox import stream_for
 from subgraphs.payments.enums import PaymentStatus
-from subgraphs.payments.lifecycle import change_status
+from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment
 from subgraphs.payments.state import CANCELLABLE
 
@@ -56,4 +56,4 @@ USER_DELETIONS = Consumer(
 CONSUMERS = (USER_DELETIONS,)
 
 start_consumers, stop_consumers = consumer_hooks(CONSUMERS)
-"""`on_startup` / `on_shutdown` of the payments app (its relay starts separately: `relay.py`)."""
+"""`on_startup` / `on_shutdown` of the payments app (its relay starts separately: `live/`)."""

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from shared.context import RequestContext
 from shared.errors import PaymentProviderError
 from subgraphs.payments.loaders import Loaders
-from subgraphs.payments.razorpay import RazorpayGateway
+from subgraphs.payments.provider.razorpay import RazorpayGateway
 
 
 class Context(RequestContext):

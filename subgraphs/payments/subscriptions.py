@@ -3,8 +3,8 @@
 Authorised when the subscription starts: the field's directives (`@authenticated`, scope
 `payments:read`) and the same visibility rule as `payment(id)` (payer, payee, creator or ADMIN;
 anyone else, or an unknown id: NOT_FOUND, and the subscription ends with that `error`). Then
-each update announced on the payment's Redis channel (`pubsub.py`) is re-read in a session of
-its own and pushed when its status or `updatedAt` changed. The subscription ends with
+each update announced on the payment's Redis channel (`live/pubsub.py`) is re-read in a session
+of its own and pushed when its status or `updatedAt` changed. The subscription ends with
 UNAUTHENTICATED when the caller's token expires or is revoked.
 
 Over WebSocket the context is per connection (the principal comes from `connection_init`, see
@@ -28,8 +28,8 @@ from shared.errors import Unauthenticated
 from subgraphs.payments import access, service
 from subgraphs.payments import repository as repo
 from subgraphs.payments.context import Context
+from subgraphs.payments.live.pubsub import payment_updates
 from subgraphs.payments.models import Payment as PaymentRow
-from subgraphs.payments.pubsub import payment_updates
 from subgraphs.payments.types import READ, Payment
 
 

@@ -13,7 +13,7 @@ from shared.money import to_major
 from shared.pagination import Connection, PageRequest, build_connection
 from shared.scopes import Scope
 from subgraphs.payments import access, service
-from subgraphs.payments.checkout import Checkout
+from subgraphs.payments.checkout.start import Checkout
 from subgraphs.payments.context import Context
 from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.loaders import UserPage

@@ -21,9 +21,8 @@ from shared.app import Resources
 from shared.config import PaymentsSettings
 from shared.db import create_engine, create_sessionmaker
 from shared.tokens import TokenVerifier
-from subgraphs.payments.models import OutboxEvent as OutboxRow
-from subgraphs.payments.pubsub import payment_channel
-from subgraphs.payments.relay import (
+from subgraphs.payments.live.pubsub import payment_channel
+from subgraphs.payments.live.relay import (
     RESOURCE_KEY,
     OutboxEvent,
     OutboxRelay,
@@ -33,6 +32,7 @@ from subgraphs.payments.relay import (
     start_relay,
     stop_relay,
 )
+from subgraphs.payments.models import OutboxEvent as OutboxRow
 from tests.conftest import Infra
 from tests.live.support import stream_ids, unpublished, write_events
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.payments.circuit import CircuitBreaker, CircuitOpen, CircuitState
+from subgraphs.payments.provider.circuit import CircuitBreaker, CircuitOpen, CircuitState
 
 
 class Clock:

@@ -23,8 +23,8 @@ from subgraphs.payments.enums import (
     TransactionKind,
     TransactionStatus,
 )
-from subgraphs.payments.lifecycle import event_data
-from subgraphs.payments.limits import CurrencyLimits, load_payment_settings
+from subgraphs.payments.lifecycle.limits import CurrencyLimits, load_payment_settings
+from subgraphs.payments.lifecycle.status import event_data
 from subgraphs.payments.models import Payment
 from subgraphs.payments.service import parse_id
 from subgraphs.payments.state import NOT_COUNTED

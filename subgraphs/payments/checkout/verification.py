@@ -29,9 +29,9 @@ from subgraphs.payments import repository as repo
 from subgraphs.payments import sync
 from subgraphs.payments.access import ensure_payer
 from subgraphs.payments.enums import EventType, PaymentStatus, TransactionKind, TransactionStatus
-from subgraphs.payments.lifecycle import change_status, event_data
+from subgraphs.payments.lifecycle.status import change_status, event_data
 from subgraphs.payments.models import Payment
-from subgraphs.payments.razorpay import RazorpayGateway
+from subgraphs.payments.provider.razorpay import RazorpayGateway
 from subgraphs.payments.state import SETTLED, can_transition
 
 log = logging.getLogger("bff.payments.verify")

@@ -1,9 +1,10 @@
-"""The one idempotent path that applies Razorpay's view of a payment or a refund to ours.
+"""Applying Razorpay's view of a payment (and, in `refunds.py`, of a refund) to ours.
 
-verifyPayment, the webhook sidecar and reconciliation all call these two functions. Each finds our
+verifyPayment, the webhook sidecar and reconciliation all call these two functions (exported by
+the package: `sync.apply_provider_payment`, `sync.apply_provider_refund`). Each finds our
 payment (by Razorpay order id for payments, by Razorpay payment id for refunds), locks its row
 (`SELECT ... FOR UPDATE`, so concurrent callers serialise and the second sees the first's
-result), decides with the state machine and records through `lifecycle.change_status`. They
+result), decides with the state machine and records through `lifecycle.status.change_status`. They
 flush but never commit: the caller commits.
 
 Rules:
@@ -29,24 +30,14 @@ from shared.logging import mask
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import PaymentStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
-from subgraphs.payments.lifecycle import change_status
+from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment
-from subgraphs.payments.provider_types import (
+from subgraphs.payments.provider.entities import (
     ApplyResult,
     ProviderPayment,
-    ProviderRefund,
     log_mismatch,
 )
-from subgraphs.payments.refund_sync import apply_provider_refund
 from subgraphs.payments.state import ORDER_OPEN, SETTLED, can_transition
-
-__all__ = [
-    "ApplyResult",
-    "ProviderPayment",
-    "ProviderRefund",
-    "apply_provider_payment",
-    "apply_provider_refund",
-]
 
 log = logging.getLogger("bff.payments.sync")
 

@@ -24,12 +24,12 @@ from shared.context import Principal
 from shared.errors import BadUserInput, Conflict
 from shared.money import exponent, to_major, to_minor
 from subgraphs.payments import access, sync
-from subgraphs.payments import refund_repository as refund_repo
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.models import Payment, Refund
-from subgraphs.payments.razorpay import ProviderCallFailed, RazorpayGateway
+from subgraphs.payments.provider.razorpay import ProviderCallFailed, RazorpayGateway
+from subgraphs.payments.refunds import repository as refund_repo
 from subgraphs.payments.state import CAPTURED
 
 

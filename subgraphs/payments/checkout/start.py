@@ -23,10 +23,10 @@ from shared.errors import Conflict, PaymentProviderError
 from subgraphs.payments import repository as repo
 from subgraphs.payments.access import ensure_payer
 from subgraphs.payments.enums import PaymentStatus, TransactionKind, TransactionStatus
-from subgraphs.payments.lifecycle import change_status
+from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment
-from subgraphs.payments.provider_types import ProviderOrder, log_mismatch
-from subgraphs.payments.razorpay import RazorpayGateway
+from subgraphs.payments.provider.entities import ProviderOrder, log_mismatch
+from subgraphs.payments.provider.razorpay import RazorpayGateway
 from subgraphs.payments.state import ORDER_OPEN, STARTABLE
 
 

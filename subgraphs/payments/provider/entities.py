@@ -1,4 +1,4 @@
-"""Razorpay's entities as typed values (what `razorpay.py` returns and `sync.py` applies), and
+"""Razorpay's entities as typed values (what `razorpay.py` returns and `sync/` applies), and
 the result of applying one."""
 
 from __future__ import annotations
