@@ -242,11 +242,12 @@ def add_transaction(
     kind: str,
     amount_minor: int,
     status: str,
-    from_status: str | None,
-    to_status: str | None,
     created_at: datetime,
+    from_status: str | None = None,
+    to_status: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> PaymentTransaction:
+    """One step in the payment's history; `from_status` / `to_status` only for status changes."""
     row = PaymentTransaction(
         id=uuid.uuid4(),
         payment_id=payment.id,

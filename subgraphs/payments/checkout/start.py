@@ -70,8 +70,6 @@ async def start_checkout(
         kind=TransactionKind.CHECKOUT,
         amount_minor=payment.amount_minor,
         status=TransactionStatus.SUCCEEDED,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details={"razorpayOrderId": order.id, "receipt": payment.receipt},
     )

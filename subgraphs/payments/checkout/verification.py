@@ -165,8 +165,6 @@ def _audit(
         kind=TransactionKind.VERIFY_ATTEMPT,
         amount_minor=payment.amount_minor,
         status=TransactionStatus.SUCCEEDED if succeeded else TransactionStatus.FAILED,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details=details,
     )

@@ -183,7 +183,6 @@ async def create_payment(
         kind=TransactionKind.CREATE,
         amount_minor=minor,
         status=TransactionStatus.SUCCEEDED,
-        from_status=None,
         to_status=status,
         created_at=now,
     )

@@ -23,7 +23,7 @@ from subgraphs.payments import repository as repo
 from subgraphs.payments import sync
 from subgraphs.payments.provider.razorpay import ProviderCallFailed, RazorpayGateway
 from subgraphs.payments.refunds import repository as refund_repo
-from subgraphs.payments.refunds.service import refund_notes
+from subgraphs.payments.refunds.service import send_refund, with_our_key
 
 # Apply failed attempts before authorisations before captures: the final state is the same in
 # any order (sync is order-proof), the history reads naturally.
@@ -98,14 +98,7 @@ async def reconcile(
         report.refunds_examined += 1
         try:
             if refund.razorpay_refund_id is None:
-                found = [
-                    await client.create_refund(
-                        payment_id=provider_payment_id,
-                        amount_minor=refund.amount_minor,
-                        key=refund.idempotency_key,
-                        notes=refund_notes(refund),
-                    )
-                ]
+                found = [await send_refund(client, refund, provider_payment_id)]
             else:
                 found = await client.payment_refunds(provider_payment_id)
         except PaymentProviderError as exc:
@@ -116,16 +109,11 @@ async def reconcile(
         async with sessionmaker() as session:
             for item in found:
                 if item.id == refund.razorpay_refund_id or refund.razorpay_refund_id is None:
-                    mine = sync.ProviderRefund(
-                        id=item.id,
-                        payment_id=item.payment_id,
-                        amount_minor=item.amount_minor,
-                        currency=item.currency,
-                        status=item.status,
-                        receipt=refund.idempotency_key,
-                    )
                     result = await sync.apply_provider_refund(
-                        session=session, refund=mine, source="reconcile", now=now
+                        session=session,
+                        refund=with_our_key(item, refund),
+                        source="reconcile",
+                        now=now,
                     )
                     report.refunds_applied += result.outcome == "applied"
             await session.commit()

@@ -15,6 +15,7 @@ retry never refunds twice; reconciliation re-sends it too.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.models import Payment, Refund
+from subgraphs.payments.provider.entities import ProviderRefund
 from subgraphs.payments.provider.razorpay import ProviderCallFailed, RazorpayGateway
 from subgraphs.payments.refunds import repository as refund_repo
 from subgraphs.payments.state import CAPTURED
@@ -53,36 +55,34 @@ async def refund_payment(
     provider_payment_id = payment.razorpay_payment_id
     await session.commit()  # the row (and its key) exists before Razorpay is asked
     try:
-        seen = await gateway.create_refund(
-            payment_id=provider_payment_id,
-            amount_minor=refund.amount_minor,
-            key=refund.idempotency_key,
-            notes=refund_notes(refund),
-        )
+        seen = await send_refund(gateway, refund, provider_payment_id)
     except ProviderCallFailed as exc:
         if exc.rejected:
             await _declined(session, refund.id, now)
         raise
     await sync.apply_provider_refund(
-        session=session,
-        refund=sync.ProviderRefund(
-            id=seen.id,
-            payment_id=seen.payment_id,
-            amount_minor=seen.amount_minor,
-            currency=seen.currency,
-            status=seen.status,
-            receipt=refund.idempotency_key,
-        ),
-        source="refund",
-        now=now,
+        session=session, refund=with_our_key(seen, refund), source="refund", now=now
     )
     await session.commit()
     return payment
 
 
-def refund_notes(refund: Refund) -> dict[str, str]:
-    """The notes of a refund request: always the same for one row (the key's fingerprint)."""
-    return {"paymentId": str(refund.payment_id), "refundId": str(refund.id)}
+async def send_refund(
+    gateway: RazorpayGateway, refund: Refund, provider_payment_id: str
+) -> ProviderRefund:
+    """Ask Razorpay for one refund row: the very same request every time for that row (its key,
+    amount and notes, the notes being the key's fingerprint), so a repeat cannot refund twice."""
+    return await gateway.create_refund(
+        payment_id=provider_payment_id,
+        amount_minor=refund.amount_minor,
+        key=refund.idempotency_key,
+        notes={"paymentId": str(refund.payment_id), "refundId": str(refund.id)},
+    )
+
+
+def with_our_key(seen: ProviderRefund, refund: Refund) -> ProviderRefund:
+    """Razorpay's view of a refund we asked for, carrying our row's key (how `sync` finds it)."""
+    return replace(seen, receipt=refund.idempotency_key)
 
 
 async def _refund_row(
@@ -143,8 +143,6 @@ async def _declined(session: AsyncSession, refund_id: uuid.UUID, now: datetime) 
         kind=TransactionKind.REFUND,
         amount_minor=refund.amount_minor,
         status=TxStatus.FAILED,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details={"source": "refund", "refundId": str(refund.id), "reason": "declined"},
     )

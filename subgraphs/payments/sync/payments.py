@@ -32,11 +32,7 @@ from subgraphs.payments.enums import PaymentStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment
-from subgraphs.payments.provider.entities import (
-    ApplyResult,
-    ProviderPayment,
-    log_mismatch,
-)
+from subgraphs.payments.provider.entities import ApplyResult, ProviderPayment, log_mismatch
 from subgraphs.payments.state import ORDER_OPEN, SETTLED, can_transition
 
 log = logging.getLogger("bff.payments.sync")
@@ -86,8 +82,6 @@ def _record_attempt(
         kind=kind,
         amount_minor=payment.amount_minor,
         status=TxStatus.SUCCEEDED,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details=_details(source, payment),
     )

@@ -97,8 +97,6 @@ def _refund_tx(
         kind=TransactionKind.REFUND,
         amount_minor=ours.amount_minor,
         status=status,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details={
             "source": source,
