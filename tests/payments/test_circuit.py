@@ -1,4 +1,4 @@
-"""circuit.py with a fake clock."""
+"""provider/circuit.py with a fake clock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""razorpay.py against the simulator's faults: timeouts, 5xx, non-JSON bodies, refused
+"""provider/razorpay.py against the simulator's faults: timeouts, 5xx, non-JSON bodies, refused
 connections, order recovery by receipt, and the circuit breaker through GraphQL."""
 
 from __future__ import annotations
