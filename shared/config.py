@@ -151,7 +151,7 @@ class PaymentsSettings(Settings):
     service_name: str = "payments"
     port: int = Field(default=4002, validation_alias="PAYMENTS_PORT")
 
-    # Calls to Razorpay (subgraphs/payments/razorpay.py): the SDK runs in a worker thread with
+    # Calls to Razorpay (subgraphs/payments/provider/razorpay.py): the SDK runs in a worker thread with
     # this timeout; safe calls are tried up to `max_attempts` times; the circuit opens after
     # `breaker_threshold` consecutive failures and lets a trial call through after the cool-down.
     razorpay_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -160,7 +160,7 @@ class PaymentsSettings(Settings):
     razorpay_breaker_threshold: int = Field(default=5, ge=1)
     razorpay_breaker_cooldown_seconds: float = Field(default=30.0, ge=0)
 
-    # Reconciliation (subgraphs/payments/reconcile.py): every `interval` (0 = off) one replica
+    # Reconciliation (subgraphs/payments/reconciliation/): every `interval` (0 = off) one replica
     # asks Razorpay about PROCESSING payments older than `older_than` and FAILED ones (late
     # captures) changed within `window`, `batch_size` at a time.
     reconcile_interval_seconds: float = Field(default=60.0, ge=0)

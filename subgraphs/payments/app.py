@@ -13,8 +13,8 @@ from shared.consumers import ConsumerTasks
 from shared.lifetime import Background
 from subgraphs.payments.consumers import CONSUMERS
 from subgraphs.payments.context import Context, PaymentsDeps
-from subgraphs.payments.reconciler import ReconcilerTask
-from subgraphs.payments.relay import relay_task
+from subgraphs.payments.live.relay import relay_task
+from subgraphs.payments.reconciliation.periodic import ReconcilerTask
 from subgraphs.payments.schema import create_schema
 
 

@@ -1,6 +1,6 @@
 """The payments service's event consumers: `user-deletions` cancels the open payments of a user an
 ADMIN deleted (`admin:user:deleted`): every payment the user pays or created that can still be
-cancelled (see `state.TRANSITIONS`), through `lifecycle.change_status`, so each cancellation
+cancelled (`state.CANCELLABLE`), through `lifecycle.status.change_status`, so each cancellation
 leaves its transaction row and its `payments:payment:updated` event like any other."""
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.consumers import Consumer, Event
 from shared.outbox import stream_for
 from subgraphs.payments.enums import PaymentStatus
-from subgraphs.payments.lifecycle import change_status
+from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment
-from subgraphs.payments.state import TRANSITIONS
+from subgraphs.payments.state import CANCELLABLE
 
 SCHEMA = "payments"
 USER_DELETED = "admin:user:deleted"
-
-CANCELLABLE = frozenset(
-    s for s, targets in TRANSITIONS.items() if PaymentStatus.CANCELLED in targets
-)
 
 
 async def cancel_open_payments(session: AsyncSession, event: Event) -> None:
@@ -58,4 +54,4 @@ USER_DELETIONS = Consumer(
 )
 
 CONSUMERS = (USER_DELETIONS,)
-"""Run by the payments app (`shared.consumers.ConsumerTasks`; its relay: `relay.py`)."""
+"""Run by the payments app (`shared.consumers.ConsumerTasks`; its relay: `live/relay.py`)."""

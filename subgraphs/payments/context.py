@@ -9,7 +9,7 @@ from shared.config import PaymentsSettings
 from shared.context import SubgraphContext, SubgraphDeps, VerifierFactory
 from shared.errors import PaymentProviderError
 from subgraphs.payments.loaders import Loaders
-from subgraphs.payments.razorpay import RazorpayGateway
+from subgraphs.payments.provider.razorpay import RazorpayGateway
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,11 +9,11 @@ import strawberry
 
 from shared.errors import BadUserInput
 from shared.money import normalize_currency
-from subgraphs.payments.creation import NewPayment
+from subgraphs.payments.checkout.verification import Verification
 from subgraphs.payments.enums import PaymentStatus, PaymentType
+from subgraphs.payments.lifecycle.creation import NewPayment
 from subgraphs.payments.repository import PaymentQuery
 from subgraphs.payments.service import parse_id
-from subgraphs.payments.verification import Verification
 
 
 @strawberry.input(

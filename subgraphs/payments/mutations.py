@@ -8,9 +8,13 @@ import strawberry
 from strawberry.types import Info
 
 from shared.scopes import Scope
-from subgraphs.payments import checkout, creation, lifecycle, refunds, service, verification
+from subgraphs.payments import service
+from subgraphs.payments.checkout import start, verification
 from subgraphs.payments.context import Context
 from subgraphs.payments.inputs import CreatePaymentInput, VerifyPaymentInput
+from subgraphs.payments.lifecycle import creation
+from subgraphs.payments.lifecycle import status as lifecycle
+from subgraphs.payments.refunds import service as refunds
 from subgraphs.payments.types import CheckoutSession, Payment
 
 WRITE = [[Scope.PAYMENTS_WRITE.value]]
@@ -39,7 +43,7 @@ async def start_checkout(info: Info[Context, None], payment_id: strawberry.ID) -
     principal = info.context.require_principal()
     parsed = service.parse_id(str(payment_id), field="paymentId")
     async with info.context.db() as session:
-        result = await checkout.start_checkout(
+        result = await start.start_checkout(
             session=session,
             principal=principal,
             gateway=info.context.gateway(),

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from shared.pagination import Connection
 from shared.scopes import Scope
-from subgraphs.payments import report, service
+from subgraphs.payments import access, service
 from subgraphs.payments.context import Context
 from subgraphs.payments.inputs import PaymentFilter
 from subgraphs.payments.repository import PaymentQuery
@@ -38,7 +38,7 @@ async def resolve_payments(
     principal = info.context.require_principal()
     query = filter.to_query() if filter is not None else PaymentQuery()
     return await payment_connection(
-        info.context, service.visible_query(principal, query), first, after
+        info.context, access.visible_query(principal, query), first, after
     )
 
 
@@ -50,7 +50,7 @@ async def resolve_payment_report(
 ) -> PaymentReport:
     principal = info.context.require_principal()
     async with info.context.db() as session:
-        result = await report.payment_report(
+        result = await service.payment_report(
             session=session, principal=principal, start=from_, end=to, currency=currency
         )
     return PaymentReport.from_report(result)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from shared.pagination import Keyset, keyset_before
 from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.models import OutboxEvent, Payment, PaymentTransaction
+from subgraphs.payments.state import ORDER_OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +43,23 @@ class PaymentQuery:
     created_to: datetime | None = None  # exclusive
 
 
+Party = uuid.UUID | ColumnElement[uuid.UUID]
+
+
+def party_condition(user: Party) -> ColumnElement[bool]:
+    """The user pays, receives or created the payment: `access.can_view` in SQL (ADMIN aside)."""
+    return or_(Payment.payer_id == user, Payment.payee_id == user, Payment.created_by == user)
+
+
+def report_condition(user: Party) -> ColumnElement[bool]:
+    """The payments a non-ADMIN's report covers (`access.report_party`): received or created."""
+    return or_(Payment.payee_id == user, Payment.created_by == user)
+
+
 def _conditions(query: PaymentQuery) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if query.party_id is not None:
-        conditions.append(
-            or_(
-                Payment.payer_id == query.party_id,
-                Payment.payee_id == query.party_id,
-                Payment.created_by == query.party_id,
-            )
-        )
+        conditions.append(party_condition(query.party_id))
     if query.statuses is not None:
         conditions.append(Payment.status.in_(sorted(query.statuses)))
     if query.types is not None:
@@ -94,13 +102,6 @@ def _parties(user_ids: Iterable[uuid.UUID]) -> TableValuedAlias:
     return func.unnest(array).table_valued(column("user_id", Uuid())).render_derived("parties")
 
 
-def _party_of(parties: TableValuedAlias) -> ColumnElement[bool]:
-    user_id = parties.c.user_id
-    return or_(
-        Payment.payer_id == user_id, Payment.payee_id == user_id, Payment.created_by == user_id
-    )
-
-
 async def list_payments_of_parties(
     *, session: AsyncSession, user_ids: Iterable[uuid.UUID], after: Keyset | None, limit: int
 ) -> Sequence[tuple[uuid.UUID, Payment]]:
@@ -116,7 +117,7 @@ async def list_payments_of_parties(
         .label("position")
     )
     ranked = select(Payment, parties.c.user_id.label("party_id"), position).join_from(
-        parties, Payment, _party_of(parties)
+        parties, Payment, party_condition(parties.c.user_id)
     )
     after_cursor = keyset_before(Payment.created_at, Payment.id, after)
     if after_cursor is not None:
@@ -140,7 +141,7 @@ async def count_payments_of_parties(
     statement = (
         select(parties.c.user_id, func.count())
         .select_from(parties)
-        .join(Payment, _party_of(parties))
+        .join(Payment, party_condition(parties.c.user_id))
         .group_by(parties.c.user_id)
     )
     return {user_id: int(count) for user_id, count in (await session.execute(statement)).all()}
@@ -241,11 +242,12 @@ def add_transaction(
     kind: str,
     amount_minor: int,
     status: str,
-    from_status: str | None,
-    to_status: str | None,
     created_at: datetime,
+    from_status: str | None = None,
+    to_status: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> PaymentTransaction:
+    """One step in the payment's history; `from_status` / `to_status` only for status changes."""
     row = PaymentTransaction(
         id=uuid.uuid4(),
         payment_id=payment.id,
@@ -296,7 +298,7 @@ async def reconcile_candidates(
     statement = (
         select(Payment.id, Payment.razorpay_order_id)
         .where(
-            Payment.status.in_([PaymentStatus.PROCESSING, PaymentStatus.FAILED]),
+            Payment.status.in_(sorted(ORDER_OPEN)),
             Payment.razorpay_order_id.is_not(None),
             Payment.updated_at < stuck_before,
             Payment.updated_at >= since,
@@ -316,3 +318,31 @@ async def mark_reconciled(*, session: AsyncSession, payment_id: uuid.UUID, at: d
         .values(last_reconciled_at=at)
         .execution_options(synchronize_session=False)
     )
+
+
+async def report_rows(
+    *,
+    session: AsyncSession,
+    party: uuid.UUID | None,
+    start: datetime,
+    end: datetime,
+    currency: str | None,
+) -> list[tuple[str, str, int, int, int]]:
+    """(status, currency, count, amount, refunded) of payments created in `[start, end)`, grouped
+    by currency and status; only `party`'s (`report_condition`) unless it is None."""
+    statement = select(
+        Payment.status,
+        Payment.currency,
+        func.count(),
+        func.coalesce(func.sum(Payment.amount_minor), 0),
+        func.coalesce(func.sum(Payment.amount_refunded_minor), 0),
+    ).where(Payment.created_at >= start, Payment.created_at < end)
+    if party is not None:
+        statement = statement.where(report_condition(party))
+    if currency is not None:
+        statement = statement.where(Payment.currency == currency)
+    statement = statement.group_by(Payment.currency, Payment.status).order_by(
+        Payment.currency, Payment.status
+    )
+    result = await session.execute(statement)
+    return [(s, c, int(n), int(a), int(r)) for s, c, n, a, r in result.all()]

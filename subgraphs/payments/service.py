@@ -1,49 +1,31 @@
-"""Payment reads: who sees which payment, and listings.
+"""Payment reads: one payment, listings and the payment report.
 
-Visibility: a payment is visible to its payer, its payee, its creator and ADMIN; to anyone else
-it does not exist (NOT_FOUND, never FORBIDDEN, so ids cannot be probed). Creating payments is in
-`creation.py`, status changes in `lifecycle.py`.
+Who sees which rows is `access.py`'s rule; this module applies it to what the repository
+reads. Creating payments is in `lifecycle/creation.py`, status changes in `lifecycle/status.py`.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
-from shared.errors import BadUserInput, Forbidden, NotFound
+from shared.errors import BadUserInput
+from shared.money import normalize_currency, to_major
 from shared.pagination import PageRequest
+from subgraphs.payments import access
 from subgraphs.payments import repository as repo
-from subgraphs.payments.enums import PaymentType
+from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.models import Payment
 from subgraphs.payments.repository import PaymentQuery
+from subgraphs.payments.state import SETTLED
 
-
-def can_view(principal: Principal, payment: Payment) -> bool:
-    return principal.is_admin or principal.id in (
-        payment.payer_id,
-        payment.payee_id,
-        payment.created_by,
-    )
-
-
-def payer_of(payment: Payment) -> uuid.UUID | None:
-    """Who pays: the creator of a PAYMENT, the named payer of an INITIATE request."""
-    if payment.type == PaymentType.PAYMENT:
-        return payment.created_by
-    return payment.payer_id
-
-
-def ensure_payer(principal: Principal, payment: Payment | None) -> Payment:
-    """The payment, if the caller is its payer: NOT_FOUND when the caller cannot see it,
-    FORBIDDEN when they can but do not pay it (ADMIN included: paying is the payer's act)."""
-    if payment is None or not can_view(principal, payment):
-        raise NotFound("Payment not found")
-    if payer_of(payment) != principal.id:
-        raise Forbidden("Only the payer can do this")
-    return payment
+MAX_REPORT_RANGE = timedelta(days=366)
 
 
 def parse_id(value: str, *, field: str) -> uuid.UUID:
@@ -57,23 +39,7 @@ async def get_visible_payment(
     *, session: AsyncSession, principal: Principal, payment_id: uuid.UUID
 ) -> Payment:
     payment = await repo.get_payment(session=session, payment_id=payment_id)
-    if payment is None or not can_view(principal, payment):
-        raise NotFound("Payment not found")
-    return payment
-
-
-def visible_query(principal: Principal, query: PaymentQuery) -> PaymentQuery:
-    """Narrow a listing to the caller's own payments unless the caller is ADMIN."""
-    if principal.is_admin:
-        return query
-    return PaymentQuery(
-        party_id=principal.id,
-        statuses=query.statuses,
-        types=query.types,
-        currency=query.currency,
-        created_from=query.created_from,
-        created_to=query.created_to,
-    )
+    return access.require_visible(principal, payment)
 
 
 async def list_payments(
@@ -86,3 +52,79 @@ async def list_payments(
 
 async def count_payments(*, session: AsyncSession, query: PaymentQuery) -> int:
     return await repo.count_payments(session=session, query=query)
+
+
+# paymentReport: counts and money by currency and status over `[from, to)` (by creation time),
+# over the caller's payments (`access.report_party`). Per currency: `count` (payments of every
+# status), `gross` (amounts captured: the SETTLED statuses), `refunded` (processed refunds) and
+# `net` (gross - refunded); per status and currency: count and amount. One grouped SQL
+# statement; exact Decimal arithmetic.
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    status: PaymentStatus
+    currency: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyLine:
+    currency: str
+    count: int
+    captured_count: int
+    gross: Decimal
+    refunded: Decimal
+    net: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    start: datetime
+    end: datetime
+    currency: str | None
+    currencies: list[CurrencyLine]
+    statuses: list[StatusLine]
+
+
+async def payment_report(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    start: datetime,
+    end: datetime,
+    currency: str | None = None,
+) -> Report:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadUserInput("Dates need a UTC offset", field="from")
+    if start >= end:
+        raise BadUserInput("`to` must be later than `from`", field="to")
+    if end - start > MAX_REPORT_RANGE:
+        raise BadUserInput("A report covers at most 366 days", field="to")
+    code = normalize_currency(currency) if currency is not None else None
+    rows = await repo.report_rows(
+        session=session, party=access.report_party(principal), start=start, end=end, currency=code
+    )
+    statuses: list[StatusLine] = []
+    totals: dict[str, list[int]] = {}  # currency -> [count, captured count, gross, refunded]
+    for status, cur, count, amount, refunded in rows:
+        statuses.append(StatusLine(PaymentStatus(status), cur, count, to_major(amount, cur)))
+        line = totals.setdefault(cur, [0, 0, 0, 0])
+        line[0] += count
+        if status in SETTLED:
+            line[1] += count
+            line[2] += amount
+            line[3] += refunded
+    currencies = [
+        CurrencyLine(
+            currency=cur,
+            count=count,
+            captured_count=captured,
+            gross=to_major(gross, cur),
+            refunded=to_major(refunded, cur),
+            net=to_major(gross - refunded, cur),
+        )
+        for cur, (count, captured, gross, refunded) in sorted(totals.items())
+    ]
+    return Report(start, end, code, currencies, statuses)

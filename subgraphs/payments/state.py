@@ -32,7 +32,31 @@ TRANSITIONS: Mapping[S, frozenset[S]] = MappingProxyType(
     }
 )
 
+# Status groups: every rule that asks "is the payment in one of these?" uses one of these sets.
+
 FINAL: frozenset[S] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+"""No way out: CANCELLED, REFUNDED."""
+
+CANCELLABLE: frozenset[S] = frozenset(
+    s for s, targets in TRANSITIONS.items() if S.CANCELLED in targets
+)
+"""Before COMPLETED: PENDING, INITIATED, PROCESSING, FAILED."""
+
+STARTABLE: frozenset[S] = frozenset({S.PENDING, S.INITIATED})
+"""Not yet sent to Razorpay: checkout may create the order (-> PROCESSING)."""
+
+ORDER_OPEN: frozenset[S] = frozenset({S.PROCESSING, S.FAILED})
+"""A Razorpay order exists and may still be paid (Checkout lets the customer retry a failure, and
+Razorpay may capture late): checkout hands out the same order, reconciliation asks about it."""
+
+CAPTURED: frozenset[S] = frozenset({S.COMPLETED, S.PARTIALLY_REFUNDED})
+"""The money was captured and some of it is left to refund."""
+
+SETTLED: frozenset[S] = CAPTURED | {S.REFUNDED}
+"""Captured at some point (refunded or not): the gross of a report, a verification done."""
+
+NOT_COUNTED: frozenset[S] = frozenset({S.CANCELLED, S.FAILED})
+"""Payments that do not count towards a creator's daily and monthly limits."""
 
 
 def can_transition(current: S, target: S) -> bool:

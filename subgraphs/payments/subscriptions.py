@@ -3,8 +3,8 @@
 Authorised when the subscription starts: the field's directives (`@authenticated`, scope
 `payments:read`) and the same visibility rule as `payment(id)` (payer, payee, creator or ADMIN;
 anyone else, or an unknown id: NOT_FOUND, and the subscription ends with that `error`). Then
-each update announced on the payment's Redis channel (`pubsub.py`) is re-read in a session of
-its own and pushed when its status or `updatedAt` changed. The subscription ends with
+each update announced on the payment's Redis channel (`live/pubsub.py`) is re-read in a session
+of its own and pushed when its status or `updatedAt` changed. The subscription ends with
 UNAUTHENTICATED when the caller's token expires or is revoked.
 
 Over WebSocket the context is per connection (the principal comes from `connection_init`, see
@@ -24,21 +24,21 @@ import strawberry
 from strawberry.types import Info
 
 from shared.context import Principal, ensure_not_revoked
-from shared.errors import NotFound, Unauthenticated
+from shared.errors import Unauthenticated
+from subgraphs.payments import access, service
 from subgraphs.payments import repository as repo
-from subgraphs.payments import service
 from subgraphs.payments.context import Context
+from subgraphs.payments.live.pubsub import payment_updates
 from subgraphs.payments.models import Payment as PaymentRow
-from subgraphs.payments.pubsub import payment_updates
 from subgraphs.payments.types import READ, Payment
 
 
 async def _reload(context: Context, principal: Principal, payment_id: uuid.UUID) -> PaymentRow:
     """The payment as committed now, with its history primed for the `transactions` field."""
     async with context.new_session() as session:
-        row = await repo.get_payment(session=session, payment_id=payment_id)
-        if row is None or not service.can_view(principal, row):
-            raise NotFound("Payment not found")
+        row = access.require_visible(
+            principal, await repo.get_payment(session=session, payment_id=payment_id)
+        )
         history = await repo.transactions_for(session=session, payment_ids=[payment_id])
     # The connection's loaders live as long as the connection: drop what an earlier event cached.
     loader = context.loaders.transactions_by_payment_id

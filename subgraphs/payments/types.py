@@ -9,19 +9,18 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
-from shared.errors import NotFound
 from shared.money import to_major
 from shared.pagination import Connection, PageRequest, build_connection
 from shared.scopes import Scope
-from subgraphs.payments import service
-from subgraphs.payments.checkout import Checkout
+from subgraphs.payments import access, service
+from subgraphs.payments.checkout.start import Checkout
 from subgraphs.payments.context import Context
 from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.loaders import UserPage
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
-from subgraphs.payments.report import Report
 from subgraphs.payments.repository import PaymentQuery
+from subgraphs.payments.service import Report
 
 READ = [[Scope.PAYMENTS_READ.value]]
 
@@ -82,9 +81,7 @@ class Payment:
         principal = info.context.require_principal()
         payment_id = service.parse_id(str(id), field="id")
         row = await info.context.loaders.payment_by_id.load(payment_id)
-        if row is None or not service.can_view(principal, row):
-            raise NotFound("Payment not found")
-        return cls.from_row(row)
+        return cls.from_row(access.require_visible(principal, row))
 
     @classmethod
     def from_row(cls, row: PaymentRow) -> Payment:

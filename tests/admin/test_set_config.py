@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from shared.errors import BadUserInput
 from shared.scopes import Role
 from subgraphs.admin.config import DEFAULTS
-from subgraphs.payments import creation
-from subgraphs.payments.limits import load_payment_settings, parse_payment_settings
+from subgraphs.payments.lifecycle import creation
+from subgraphs.payments.lifecycle.limits import load_payment_settings, parse_payment_settings
 from tests.helpers import Caller, Subgraph, error_codes
 from tests.payments.people import new, principal
 

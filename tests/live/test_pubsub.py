@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from devtools.embedded import EmbeddedRedis
 from shared.redis import create_redis
-from subgraphs.payments.pubsub import (
+from subgraphs.payments.live.pubsub import (
     RESYNC,
     Backoff,
     decode_update,

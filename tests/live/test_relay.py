@@ -20,9 +20,8 @@ from devtools.embedded import EmbeddedRedis
 from shared.config import PaymentsSettings
 from shared.db import create_engine, create_sessionmaker
 from shared.lifetime import Resources
-from subgraphs.payments.models import OutboxEvent as OutboxRow
-from subgraphs.payments.pubsub import payment_channel
-from subgraphs.payments.relay import (
+from subgraphs.payments.live.pubsub import payment_channel
+from subgraphs.payments.live.relay import (
     OutboxEvent,
     OutboxRelay,
     RelayConfig,
@@ -30,6 +29,7 @@ from subgraphs.payments.relay import (
     relay_redis,
     relay_task,
 )
+from subgraphs.payments.models import OutboxEvent as OutboxRow
 from tests.conftest import Infra
 from tests.live.support import stream_ids, unpublished, write_events
 

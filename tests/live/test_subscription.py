@@ -18,10 +18,10 @@ from websockets.exceptions import ConnectionClosed
 
 from shared.context import revoked_user_key
 from shared.scopes import Role
-from subgraphs.payments import lifecycle
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import PaymentStatus
-from subgraphs.payments.pubsub import encode_update, payment_channel
+from subgraphs.payments.lifecycle import status as lifecycle
+from subgraphs.payments.live.pubsub import encode_update, payment_channel
 from tests.helpers import ROUTER_SECRET, Caller
 from tests.live.conftest import Replicas
 from tests.live.processes import GraphQLWs, PaymentsProcess, init_payload

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from shared.context import Principal
 from shared.scopes import Role, scopes_for
-from subgraphs.payments.creation import NewPayment
+from subgraphs.payments.lifecycle.creation import NewPayment
 
 
 def principal(role: Role, user_id: uuid.UUID | None = None) -> Principal:

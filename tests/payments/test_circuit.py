@@ -1,10 +1,10 @@
-"""circuit.py with a fake clock."""
+"""provider/circuit.py with a fake clock."""
 
 from __future__ import annotations
 
 import pytest
 
-from subgraphs.payments.circuit import CircuitBreaker, CircuitOpen, CircuitState
+from subgraphs.payments.provider.circuit import CircuitBreaker, CircuitOpen, CircuitState
 
 
 class Clock:

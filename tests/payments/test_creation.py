@@ -14,10 +14,12 @@ from shared.errors import BadUserInput
 from shared.pagination import PageRequest
 from shared.scopes import Role
 from subgraphs.admin.config import DEFAULTS
-from subgraphs.payments import creation, lifecycle, service
-from subgraphs.payments.creation import NewPayment
+from subgraphs.payments import service
 from subgraphs.payments.enums import PaymentStatus, PaymentType
-from subgraphs.payments.limits import ENABLED_CURRENCIES, LIMITS
+from subgraphs.payments.lifecycle import creation
+from subgraphs.payments.lifecycle import status as lifecycle
+from subgraphs.payments.lifecycle.creation import NewPayment
+from subgraphs.payments.lifecycle.limits import ENABLED_CURRENCIES, LIMITS
 from subgraphs.payments.models import OutboxEvent, PaymentTransaction
 from subgraphs.payments.repository import PaymentQuery
 from tests.payments.people import new, principal

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.scopes import Role
-from subgraphs.payments import creation, lifecycle
 from subgraphs.payments.enums import PaymentStatus
+from subgraphs.payments.lifecycle import creation
+from subgraphs.payments.lifecycle import status as lifecycle
 from subgraphs.payments.models import OutboxEvent, PaymentTransaction
 from tests.payments.factories import insert_payment
 from tests.payments.people import new, principal

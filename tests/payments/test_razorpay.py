@@ -1,4 +1,4 @@
-"""razorpay.py against the simulator's faults: timeouts, 5xx, non-JSON bodies, refused
+"""provider/razorpay.py against the simulator's faults: timeouts, 5xx, non-JSON bodies, refused
 connections, order recovery by receipt, and the circuit breaker through GraphQL."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from shared.errors import PaymentProviderError
 from shared.scopes import Role
 from shared.tokens import SigningKeys
 from subgraphs.payments.app import create_app
-from subgraphs.payments.circuit import CircuitBreaker, CircuitState
 from subgraphs.payments.context import PaymentsDeps
-from subgraphs.payments.razorpay import ProviderCallFailed, RazorpayGateway
+from subgraphs.payments.provider.circuit import CircuitBreaker, CircuitState
+from subgraphs.payments.provider.razorpay import ProviderCallFailed, RazorpayGateway
 from tests.helpers import Subgraph, app_client, error_codes, verifier_factory
 from tests.payments.shop import START, create
 from tests.simulator.support import KEY_ID, KEY_SECRET, Sim

@@ -1,4 +1,4 @@
-"""reconcile.py / reconciler.py: Razorpay's view of stuck payments and refunds, applied."""
+"""reconciliation/ (sweep, periodic task, CLI): stuck payments and refunds, applied."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.config import PaymentsSettings, payments_settings
 from shared.db import create_sessionmaker
-from subgraphs.payments import reconcile as reconcile_module
-from subgraphs.payments.circuit import CircuitBreaker
 from subgraphs.payments.models import Payment, Refund
-from subgraphs.payments.razorpay import RazorpayGateway
-from subgraphs.payments.reconcile import parse_duration, reconcile
-from subgraphs.payments.reconciler import LOCK_KEY, Reconciler
+from subgraphs.payments.provider.circuit import CircuitBreaker
+from subgraphs.payments.provider.razorpay import RazorpayGateway
+from subgraphs.payments.reconciliation.__main__ import main, parse_duration
+from subgraphs.payments.reconciliation.periodic import LOCK_KEY, Reconciler
+from subgraphs.payments.reconciliation.sweep import reconcile
 from tests.conftest import Infra
 from tests.helpers import Subgraph, error_codes
 from tests.payments.shop import PAYMENT, REFUND, customer_payment, paid, start, transactions
@@ -188,7 +188,7 @@ def test_cli_prints_a_summary(
         monkeypatch.setitem(os.environ, name, value)
     payments_settings.cache_clear()
     try:
-        code = reconcile_module.main(["--older-than", "0s", "--limit", "5"])
+        code = main(["--older-than", "0s", "--limit", "5"])
     finally:
         payments_settings.cache_clear()
     out = capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""refund_sync.py (exported by sync.py): refunds are cumulative and each refund id applies once."""
+"""sync/refunds.py (exported by the sync package): refunds are cumulative, each refund id once."""
 
 from __future__ import annotations
 

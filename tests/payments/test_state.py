@@ -6,7 +6,18 @@ import pytest
 
 from shared.errors import Conflict
 from subgraphs.payments.enums import PaymentStatus as S
-from subgraphs.payments.state import FINAL, TRANSITIONS, can_transition, ensure_transition
+from subgraphs.payments.state import (
+    CANCELLABLE,
+    CAPTURED,
+    FINAL,
+    NOT_COUNTED,
+    ORDER_OPEN,
+    SETTLED,
+    STARTABLE,
+    TRANSITIONS,
+    can_transition,
+    ensure_transition,
+)
 
 FORWARD = [
     (S.PENDING, S.PROCESSING),
@@ -54,3 +65,14 @@ def test_backward_moves_are_conflicts(current: S, target: S) -> None:
 def test_cancelled_only_before_completed() -> None:
     cancellable = {s for s in S if can_transition(s, S.CANCELLED)}
     assert cancellable == {S.PENDING, S.INITIATED, S.PROCESSING, S.FAILED}
+
+
+def test_status_groups_follow_the_table() -> None:
+    assert {S.PENDING, S.INITIATED, S.PROCESSING, S.FAILED} == CANCELLABLE
+    assert {s for s in S if can_transition(s, S.PROCESSING)} == STARTABLE
+    assert {S.PROCESSING, S.FAILED} == ORDER_OPEN
+    assert all(can_transition(s, S.COMPLETED) for s in ORDER_OPEN)
+    assert {S.COMPLETED, S.PARTIALLY_REFUNDED} == CAPTURED
+    assert {s for s in S if can_transition(s, S.REFUNDED)} == CAPTURED
+    assert CAPTURED | {S.REFUNDED} == SETTLED
+    assert {S.CANCELLED, S.FAILED} == NOT_COUNTED

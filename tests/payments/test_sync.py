@@ -1,4 +1,4 @@
-"""sync.py: applying Razorpay's view of payments and refunds, idempotently, against PostgreSQL."""
+"""sync/: applying Razorpay's view of payments and refunds, idempotently, against PostgreSQL."""
 
 from __future__ import annotations
 

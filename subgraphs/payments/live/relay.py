@@ -1,9 +1,10 @@
 """The payments service's outbox relay: `shared.outbox` plus the live-update fan-out.
 
 Every status change writes a `payments.outbox_events` row in the same transaction
-(`lifecycle.change_status`); the generic relay (`shared.outbox.OutboxRelay`) publishes committed
-rows to `events:payments` (SKIP LOCKED claims in `seq` order, `published_at` set in the claiming
-transaction, NOTIFY `payments_outbox` wake-up from migration 0003, back-off while Redis is down).
+(`lifecycle.status.change_status`); the generic relay (`shared.outbox.OutboxRelay`) publishes
+committed rows to `events:payments` (SKIP LOCKED claims in `seq` order, `published_at` set in
+the claiming transaction, NOTIFY `payments_outbox` wake-up from migration 0003, back-off while
+Redis is down).
 This module adds one thing: for payment status events (`payments:payment:*`) it also
 `PUBLISH`es `payments:payment:<paymentId>` (see `pubsub.py`) in the same MULTI/EXEC, which is
 what `paymentUpdated` subscribers listen to. It runs in every payments process and in the
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import outbox
 from shared.outbox import OutboxEvent, RelayConfig, RunningRelay, listen_dsn, relay_redis
-from subgraphs.payments.pubsub import encode_update, payment_channel
+from subgraphs.payments.live.pubsub import encode_update, payment_channel
 
 __all__ = [
     "NOTIFY_CHANNEL",

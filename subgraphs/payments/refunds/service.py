@@ -15,30 +15,24 @@ retry never refunds twice; reconciliation re-sends it too.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
-from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
+from shared.errors import BadUserInput, Conflict
 from shared.money import exponent, to_major, to_minor
-from shared.scopes import Role
-from subgraphs.payments import refund_repository as refund_repo
+from subgraphs.payments import access, sync
 from subgraphs.payments import repository as repo
-from subgraphs.payments import sync
 from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.models import Payment, Refund
-from subgraphs.payments.provider_types import CAPTURED
-from subgraphs.payments.razorpay import ProviderCallFailed, RazorpayGateway
-from subgraphs.payments.service import can_view
-
-
-def can_refund(principal: Principal, payment: Payment) -> bool:
-    return principal.is_admin or (
-        principal.role is Role.VENDOR and payment.payee_id == principal.id
-    )
+from subgraphs.payments.provider.entities import ProviderRefund
+from subgraphs.payments.provider.razorpay import ProviderCallFailed, RazorpayGateway
+from subgraphs.payments.refunds import repository as refund_repo
+from subgraphs.payments.state import CAPTURED
 
 
 async def refund_payment(
@@ -51,11 +45,9 @@ async def refund_payment(
     now: datetime | None = None,
 ) -> Payment:
     now = now or datetime.now(UTC)
-    payment = await repo.get_payment(session=session, payment_id=payment_id, for_update=True)
-    if payment is None or not can_view(principal, payment):
-        raise NotFound("Payment not found")
-    if not can_refund(principal, payment):
-        raise Forbidden("Only the payee vendor or an admin can refund a payment")
+    payment = access.ensure_can_refund(
+        principal, await repo.get_payment(session=session, payment_id=payment_id, for_update=True)
+    )
     status = PaymentStatus(payment.status)
     if status not in CAPTURED or payment.razorpay_payment_id is None:
         raise Conflict(f"A {status.value} payment cannot be refunded")
@@ -63,36 +55,34 @@ async def refund_payment(
     provider_payment_id = payment.razorpay_payment_id
     await session.commit()  # the row (and its key) exists before Razorpay is asked
     try:
-        seen = await gateway.create_refund(
-            payment_id=provider_payment_id,
-            amount_minor=refund.amount_minor,
-            key=refund.idempotency_key,
-            notes=refund_notes(refund),
-        )
+        seen = await send_refund(gateway, refund, provider_payment_id)
     except ProviderCallFailed as exc:
         if exc.rejected:
             await _declined(session, refund.id, now)
         raise
     await sync.apply_provider_refund(
-        session=session,
-        refund=sync.ProviderRefund(
-            id=seen.id,
-            payment_id=seen.payment_id,
-            amount_minor=seen.amount_minor,
-            currency=seen.currency,
-            status=seen.status,
-            receipt=refund.idempotency_key,
-        ),
-        source="refund",
-        now=now,
+        session=session, refund=with_our_key(seen, refund), source="refund", now=now
     )
     await session.commit()
     return payment
 
 
-def refund_notes(refund: Refund) -> dict[str, str]:
-    """The notes of a refund request: always the same for one row (the key's fingerprint)."""
-    return {"paymentId": str(refund.payment_id), "refundId": str(refund.id)}
+async def send_refund(
+    gateway: RazorpayGateway, refund: Refund, provider_payment_id: str
+) -> ProviderRefund:
+    """Ask Razorpay for one refund row: the very same request every time for that row (its key,
+    amount and notes, the notes being the key's fingerprint), so a repeat cannot refund twice."""
+    return await gateway.create_refund(
+        payment_id=provider_payment_id,
+        amount_minor=refund.amount_minor,
+        key=refund.idempotency_key,
+        notes={"paymentId": str(refund.payment_id), "refundId": str(refund.id)},
+    )
+
+
+def with_our_key(seen: ProviderRefund, refund: Refund) -> ProviderRefund:
+    """Razorpay's view of a refund we asked for, carrying our row's key (how `sync` finds it)."""
+    return replace(seen, receipt=refund.idempotency_key)
 
 
 async def _refund_row(
@@ -153,8 +143,6 @@ async def _declined(session: AsyncSession, refund_id: uuid.UUID, now: datetime) 
         kind=TransactionKind.REFUND,
         amount_minor=refund.amount_minor,
         status=TxStatus.FAILED,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details={"source": "refund", "refundId": str(refund.id), "reason": "declined"},
     )

@@ -21,15 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.context import Principal
 from shared.errors import Conflict, PaymentProviderError
 from subgraphs.payments import repository as repo
+from subgraphs.payments.access import ensure_payer
 from subgraphs.payments.enums import PaymentStatus, TransactionKind, TransactionStatus
-from subgraphs.payments.lifecycle import change_status
+from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment
-from subgraphs.payments.provider_types import ProviderOrder, log_mismatch
-from subgraphs.payments.razorpay import RazorpayGateway
-from subgraphs.payments.service import ensure_payer
-
-OPEN = frozenset({PaymentStatus.PROCESSING, PaymentStatus.FAILED})
-STARTABLE = frozenset({PaymentStatus.PENDING, PaymentStatus.INITIATED})
+from subgraphs.payments.provider.entities import ProviderOrder, log_mismatch
+from subgraphs.payments.provider.razorpay import RazorpayGateway
+from subgraphs.payments.state import ORDER_OPEN, STARTABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +51,7 @@ async def start_checkout(
         principal, await repo.get_payment(session=session, payment_id=payment_id, for_update=True)
     )
     status = PaymentStatus(payment.status)
-    if payment.razorpay_order_id is not None and status in OPEN:
+    if payment.razorpay_order_id is not None and status in ORDER_OPEN:
         await session.commit()
         return Checkout(payment=payment, order_id=payment.razorpay_order_id, key_id=gateway.key_id)
     if status not in STARTABLE:
@@ -72,8 +70,6 @@ async def start_checkout(
         kind=TransactionKind.CHECKOUT,
         amount_minor=payment.amount_minor,
         status=TransactionStatus.SUCCEEDED,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details={"razorpayOrderId": order.id, "receipt": payment.receipt},
     )

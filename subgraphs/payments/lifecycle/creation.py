@@ -23,17 +23,15 @@ from subgraphs.payments.enums import (
     TransactionKind,
     TransactionStatus,
 )
-from subgraphs.payments.lifecycle import event_data
-from subgraphs.payments.limits import CurrencyLimits, load_payment_settings
+from subgraphs.payments.lifecycle.limits import CurrencyLimits, load_payment_settings
+from subgraphs.payments.lifecycle.status import event_data
 from subgraphs.payments.models import Payment
 from subgraphs.payments.service import parse_id
+from subgraphs.payments.state import NOT_COUNTED
 
 MAX_DESCRIPTION = 500
 # Control characters other than tab and newline (NUL cannot even be stored).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-# Statuses that do not count towards daily and monthly limits.
-NOT_COUNTED = frozenset({PaymentStatus.CANCELLED, PaymentStatus.FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +183,6 @@ async def create_payment(
         kind=TransactionKind.CREATE,
         amount_minor=minor,
         status=TransactionStatus.SUCCEEDED,
-        from_status=None,
         to_status=status,
         created_at=now,
     )

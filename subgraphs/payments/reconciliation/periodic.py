@@ -1,4 +1,4 @@
-"""The periodic reconciliation task every payments process starts (see `reconcile.py`).
+"""The periodic reconciliation task every payments process starts (see `sweep.py`).
 
 Every `RECONCILE_INTERVAL_SECONDS` (0 turns it off) each process tries to take a Redis lock
 (`SET payments:reconcile:lock <token> NX PX <ttl>`); the one that gets it runs a pass, the others
@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.config import PaymentsSettings
 from shared.lifetime import Resources
 from shared.tasks import stop_tasks
-from subgraphs.payments.razorpay import RazorpayGateway
-from subgraphs.payments.reconcile import ReconcileReport, reconcile
+from subgraphs.payments.provider.razorpay import RazorpayGateway
+from subgraphs.payments.reconciliation.sweep import ReconcileReport, reconcile
 
 log = logging.getLogger("bff.payments.reconcile")
 

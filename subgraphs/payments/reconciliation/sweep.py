@@ -1,4 +1,4 @@
-"""Reconciliation: ask Razorpay about payments whose webhooks may never have come.
+"""One reconciliation sweep: ask Razorpay about payments whose webhooks may never have come.
 
 Candidates: PROCESSING payments unchanged for longer than `older_than` (stuck: the customer
 paid but no webhook or verifyPayment arrived) and FAILED ones changed within `window` (Razorpay
@@ -7,30 +7,23 @@ applied through `sync.apply_provider_payment` (the idempotent path webhooks use)
 first and captures last. Refunds still PENDING after `older_than` are fetched too (and a request
 whose answer never came is re-sent with its idempotency key, which cannot refund twice).
 
-Runs periodically in every payments process (`reconciler.py`, one replica at a time through a
-Redis lock) and on demand: `python -m subgraphs.payments.reconcile [--older-than 15m]`.
+Runs periodically in every payments process (`periodic.py`, one replica at a time through a
+Redis lock) and on demand: `python -m subgraphs.payments.reconciliation [--older-than 15m]`.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import re
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.config import payments_settings
-from shared.db import create_engine, create_sessionmaker
 from shared.errors import PaymentProviderError
-from subgraphs.payments import refund_repository as refund_repo
 from subgraphs.payments import repository as repo
 from subgraphs.payments import sync
-from subgraphs.payments.razorpay import ProviderCallFailed, RazorpayGateway
-from subgraphs.payments.refunds import refund_notes
+from subgraphs.payments.provider.razorpay import ProviderCallFailed, RazorpayGateway
+from subgraphs.payments.refunds import repository as refund_repo
+from subgraphs.payments.refunds.service import send_refund, with_our_key
 
 # Apply failed attempts before authorisations before captures: the final state is the same in
 # any order (sync is order-proof), the history reads naturally.
@@ -105,14 +98,7 @@ async def reconcile(
         report.refunds_examined += 1
         try:
             if refund.razorpay_refund_id is None:
-                found = [
-                    await client.create_refund(
-                        payment_id=provider_payment_id,
-                        amount_minor=refund.amount_minor,
-                        key=refund.idempotency_key,
-                        notes=refund_notes(refund),
-                    )
-                ]
+                found = [await send_refund(client, refund, provider_payment_id)]
             else:
                 found = await client.payment_refunds(provider_payment_id)
         except PaymentProviderError as exc:
@@ -123,16 +109,11 @@ async def reconcile(
         async with sessionmaker() as session:
             for item in found:
                 if item.id == refund.razorpay_refund_id or refund.razorpay_refund_id is None:
-                    mine = sync.ProviderRefund(
-                        id=item.id,
-                        payment_id=item.payment_id,
-                        amount_minor=item.amount_minor,
-                        currency=item.currency,
-                        status=item.status,
-                        receipt=refund.idempotency_key,
-                    )
                     result = await sync.apply_provider_refund(
-                        session=session, refund=mine, source="reconcile", now=now
+                        session=session,
+                        refund=with_our_key(item, refund),
+                        source="reconcile",
+                        now=now,
                     )
                     report.refunds_applied += result.outcome == "applied"
             await session.commit()
@@ -142,62 +123,3 @@ async def reconcile(
 def _outage(exc: PaymentProviderError) -> bool:
     """Razorpay is down (the circuit is open): stop this run instead of failing each call."""
     return isinstance(exc, ProviderCallFailed) and exc.reason == "circuit_open"
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> timedelta:
-    """`90`, `90s`, `15m`, `2h`, `7d` -> timedelta."""
-    match = _DURATION.match(text)
-    if match is None:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 15m, 2h, 7d)")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-
-
-async def _main(args: argparse.Namespace) -> ReconcileReport:
-    settings = payments_settings()
-    if not settings.database_url:
-        raise SystemExit("DATABASE_URL is not set")
-    engine = create_engine(settings.database_url, pool_size=2, application_name="reconcile")
-    gateway = RazorpayGateway.from_settings(settings)
-    try:
-        return await reconcile(
-            sessionmaker=create_sessionmaker(engine),
-            client=gateway,
-            older_than=args.older_than,
-            limit=args.limit,
-            window=args.window,
-        )
-    finally:
-        gateway.close()
-        await engine.dispose()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    settings = payments_settings()
-    parser = argparse.ArgumentParser(
-        prog="python -m subgraphs.payments.reconcile",
-        description="Apply Razorpay's view of stuck payments and pending refunds.",
-    )
-    parser.add_argument(
-        "--older-than",
-        type=parse_duration,
-        default=timedelta(seconds=settings.reconcile_older_than_seconds),
-        help="only payments unchanged for this long (default RECONCILE_OLDER_THAN_SECONDS)",
-    )
-    parser.add_argument(
-        "--window",
-        type=parse_duration,
-        default=timedelta(seconds=settings.reconcile_window_seconds),
-        help="ignore payments last changed longer ago than this (default 7d)",
-    )
-    parser.add_argument("--limit", type=int, default=settings.reconcile_batch_size)
-    report = asyncio.run(_main(parser.parse_args(argv)))
-    print(report.summary())
-    return 1 if report.errors else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

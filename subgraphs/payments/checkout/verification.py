@@ -27,13 +27,12 @@ from shared.errors import BadUserInput, PaymentProviderError
 from shared.logging import mask
 from subgraphs.payments import repository as repo
 from subgraphs.payments import sync
+from subgraphs.payments.access import ensure_payer
 from subgraphs.payments.enums import EventType, PaymentStatus, TransactionKind, TransactionStatus
-from subgraphs.payments.lifecycle import change_status, event_data
+from subgraphs.payments.lifecycle.status import change_status, event_data
 from subgraphs.payments.models import Payment
-from subgraphs.payments.provider_types import SETTLED
-from subgraphs.payments.razorpay import RazorpayGateway
-from subgraphs.payments.service import ensure_payer
-from subgraphs.payments.state import can_transition
+from subgraphs.payments.provider.razorpay import RazorpayGateway
+from subgraphs.payments.state import SETTLED, can_transition
 
 log = logging.getLogger("bff.payments.verify")
 security_log = logging.getLogger("bff.security")
@@ -166,8 +165,6 @@ def _audit(
         kind=TransactionKind.VERIFY_ATTEMPT,
         amount_minor=payment.amount_minor,
         status=TransactionStatus.SUCCEEDED if succeeded else TransactionStatus.FAILED,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details=details,
     )

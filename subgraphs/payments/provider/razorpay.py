@@ -26,8 +26,8 @@ from urllib3.exceptions import ConnectTimeoutError
 from shared.config import PaymentsSettings
 from shared.errors import PaymentProviderError
 from shared.logging import mask
-from subgraphs.payments.circuit import CircuitBreaker, CircuitOpen
-from subgraphs.payments.provider_types import (
+from subgraphs.payments.provider.circuit import CircuitBreaker, CircuitOpen
+from subgraphs.payments.provider.entities import (
     ProviderOrder,
     ProviderPayment,
     ProviderRefund,

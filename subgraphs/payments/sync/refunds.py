@@ -1,4 +1,4 @@
-"""Applying Razorpay's view of a refund (see `sync.py`, which exports it).
+"""Applying Razorpay's view of a refund (see `payments.py` for the rules; the package exports it).
 
 Our refund rows are matched by Razorpay refund id, else by our idempotency key (sent as the
 refund's receipt), else by the oldest unlinked PENDING refund of the same amount; a refund we did
@@ -15,20 +15,14 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.logging import mask
-from subgraphs.payments import refund_repository as refund_repo
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
-from subgraphs.payments.lifecycle import change_status
+from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment, Refund
-from subgraphs.payments.provider_types import (
-    CAPTURED,
-    SETTLED,
-    ApplyResult,
-    ProviderRefund,
-    log_mismatch,
-)
-from subgraphs.payments.state import can_transition
+from subgraphs.payments.provider.entities import ApplyResult, ProviderRefund, log_mismatch
+from subgraphs.payments.refunds import repository as refund_repo
+from subgraphs.payments.state import CAPTURED, SETTLED, can_transition
 
 log = logging.getLogger("bff.payments.sync")
 
@@ -103,8 +97,6 @@ def _refund_tx(
         kind=TransactionKind.REFUND,
         amount_minor=ours.amount_minor,
         status=status,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details={
             "source": source,

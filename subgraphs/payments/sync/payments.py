@@ -1,9 +1,10 @@
-"""The one idempotent path that applies Razorpay's view of a payment or a refund to ours.
+"""Applying Razorpay's view of a payment (and, in `refunds.py`, of a refund) to ours.
 
-verifyPayment, the webhook sidecar and reconciliation all call these two functions. Each finds our
+verifyPayment, the webhook sidecar and reconciliation all call these two functions (exported by
+the package: `sync.apply_provider_payment`, `sync.apply_provider_refund`). Each finds our
 payment (by Razorpay order id for payments, by Razorpay payment id for refunds), locks its row
 (`SELECT ... FOR UPDATE`, so concurrent callers serialise and the second sees the first's
-result), decides with the state machine and records through `lifecycle.change_status`. They
+result), decides with the state machine and records through `lifecycle.status.change_status`. They
 flush but never commit: the caller commits.
 
 Rules:
@@ -29,25 +30,10 @@ from shared.logging import mask
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import PaymentStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
-from subgraphs.payments.lifecycle import change_status
+from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment
-from subgraphs.payments.provider_types import (
-    SETTLED,
-    ApplyResult,
-    ProviderPayment,
-    ProviderRefund,
-    log_mismatch,
-)
-from subgraphs.payments.refund_sync import apply_provider_refund
-from subgraphs.payments.state import can_transition
-
-__all__ = [
-    "ApplyResult",
-    "ProviderPayment",
-    "ProviderRefund",
-    "apply_provider_payment",
-    "apply_provider_refund",
-]
+from subgraphs.payments.provider.entities import ApplyResult, ProviderPayment, log_mismatch
+from subgraphs.payments.state import ORDER_OPEN, SETTLED, can_transition
 
 log = logging.getLogger("bff.payments.sync")
 
@@ -96,8 +82,6 @@ def _record_attempt(
         kind=kind,
         amount_minor=payment.amount_minor,
         status=TxStatus.SUCCEEDED,
-        from_status=None,
-        to_status=None,
         created_at=now,
         details=_details(source, payment),
     )
@@ -163,7 +147,7 @@ async def _failed(
 async def _authorized(
     session: AsyncSession, row: Payment, payment: ProviderPayment, source: str, now: datetime
 ) -> bool:
-    if row.status not in (PaymentStatus.PROCESSING, PaymentStatus.FAILED):
+    if row.status not in ORDER_OPEN:
         return False
     if await repo.has_transaction(
         session=session,

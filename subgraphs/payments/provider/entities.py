@@ -1,4 +1,4 @@
-"""Razorpay's entities as typed values (what `razorpay.py` returns and `sync.py` applies), and
+"""Razorpay's entities as typed values (what `razorpay.py` returns and `sync/` applies), and
 the result of applying one."""
 
 from __future__ import annotations
@@ -10,14 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.logging import mask
-from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.models import Payment
 
 security_log = logging.getLogger("bff.security")
-
-# Statuses in which the money was captured (refunds may follow), and those plus fully refunded.
-CAPTURED = frozenset({PaymentStatus.COMPLETED, PaymentStatus.PARTIALLY_REFUNDED})
-SETTLED = CAPTURED | {PaymentStatus.REFUNDED}
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
-from shared.errors import Forbidden, NotFound
 from shared.money import to_major
+from subgraphs.payments import access
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import EventType, PaymentStatus, TransactionKind, TransactionStatus
 from subgraphs.payments.models import Payment
-from subgraphs.payments.service import can_view
 from subgraphs.payments.state import ensure_transition
 
 
@@ -78,11 +77,9 @@ async def cancel_payment(
     now: datetime | None = None,
 ) -> Payment:
     """Cancel a payment before it completes: its creator or ADMIN; cancelling twice is a no-op."""
-    payment = await repo.get_payment(session=session, payment_id=payment_id, for_update=True)
-    if payment is None or not can_view(principal, payment):
-        raise NotFound("Payment not found")
-    if not (principal.is_admin or payment.created_by == principal.id):
-        raise Forbidden("Only the payment's creator or an admin can cancel it")
+    payment = access.ensure_can_cancel(
+        principal, await repo.get_payment(session=session, payment_id=payment_id, for_update=True)
+    )
     if payment.status != PaymentStatus.CANCELLED:
         await change_status(
             session=session,

@@ -1,0 +1,1 @@
+"""The payer's side of Razorpay Checkout: startCheckout and verifyPayment."""

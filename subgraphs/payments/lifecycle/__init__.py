@@ -1,0 +1,1 @@
+"""Creating payments (within currency limits) and moving them along the state machine."""

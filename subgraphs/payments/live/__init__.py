@@ -1,0 +1,1 @@
+"""Live updates: the outbox relay's fan-out and the per-payment Redis pub/sub channel."""

@@ -1,0 +1,1 @@
+"""refundPayment: asking Razorpay for a refund, and the SQL of our refund rows."""
