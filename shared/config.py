@@ -151,8 +151,8 @@ class PaymentsSettings(Settings):
     service_name: str = "payments"
     port: int = Field(default=4002, validation_alias="PAYMENTS_PORT")
 
-    # Calls to Razorpay (subgraphs/payments/provider/razorpay.py): the SDK runs in a worker thread with
-    # this timeout; safe calls are tried up to `max_attempts` times; the circuit opens after
+    # Calls to Razorpay (subgraphs/payments/provider/razorpay.py): the SDK runs in a worker thread
+    # with this timeout; safe calls are tried up to `max_attempts` times; the circuit opens after
     # `breaker_threshold` consecutive failures and lets a trial call through after the cool-down.
     razorpay_timeout_seconds: float = Field(default=10.0, gt=0)
     razorpay_max_attempts: int = Field(default=3, ge=1)
