@@ -3,7 +3,6 @@ being stopped, exactly once in effect across redeliveries, retries, the dead-let
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import uuid
@@ -262,7 +261,11 @@ async def test_the_consumer_rides_out_a_redis_outage(
         await runner.start()
         try:
             own_redis.stop()
-            await asyncio.sleep(0.3)
+
+            async def noticed() -> bool:
+                return any("cannot read events" in r.getMessage() for r in caplog.records)
+
+            await wait_for(noticed)  # the outage was seen, however slow the machine
             own_redis.start()
             event = envelope()
             await rd.xadd("events:auth", event)  # type: ignore[arg-type]

@@ -88,12 +88,13 @@ async def test_a_declined_request_is_final_and_keeps_the_circuit_closed(simulato
 
 async def test_timeout(simulator: Sim, faults: Callable[..., None]) -> None:
     client = gateway(simulator.url)
-    faults("timeout", count=None, sleep_s=1.0)
+    faults("timeout", count=None, sleep_s=3.0)
     started = time.monotonic()
     with pytest.raises(ProviderCallFailed) as caught:
         await client.fetch_payment("pay_" + "C" * 14)
     assert caught.value.reason == "timeout"
-    assert time.monotonic() - started < 1.5  # two attempts of 0.3 s, not two of 1.0 s
+    # Two attempts of 0.3 s, not even one of 3.0 s: the client gave up at its own timeout.
+    assert time.monotonic() - started < 3.0
 
 
 async def test_refused_connection_is_known_unsent() -> None:
@@ -143,11 +144,10 @@ async def test_outage_opens_the_circuit_then_recovers(
     first = await fragile.gql(START, {"id": payment_id}, as_=customer)
     assert error_codes(first) == ["PAYMENT_PROVIDER_ERROR"]
     assert remaining(simulator) == 98  # two calls, then the circuit opened
-    started = time.monotonic()
     fast = await fragile.gql(START, {"id": payment_id}, as_=customer)
     assert error_codes(fast) == ["PAYMENT_PROVIDER_ERROR"]
-    assert time.monotonic() - started < 0.2
-    assert remaining(simulator) == 98  # failed fast: Razorpay was not called
+    # Failed fast: Razorpay was not called (a count, not a stopwatch).
+    assert remaining(simulator) == 98
     faults("none")
     await asyncio.sleep(0.55)
     recovered = await fragile.ok(START, {"id": payment_id}, as_=customer)
