@@ -69,7 +69,15 @@ async def test_a_stopped_consumer_catches_up_on_restart_applying_each_event_once
         return set((await audit_counts(engine, first)).values()) == {1}
 
     await wait_for(first_applied)
+    task = runner._task
     await runner.stop()  # the consumer is down while every service keeps producing
+
+    async def down() -> bool:
+        # stop() gives up waiting after 5 s (shared.tasks): on a loaded machine the task may
+        # still be finishing; "down" is the task being done, not stop() having returned.
+        return task is None or task.done()
+
+    await wait_for(down)
 
     during: list[uuid.UUID] = []
     for schema in SERVICES:
