@@ -23,9 +23,14 @@ from tests.helpers import Subgraph, app_client, error_codes, verifier_factory
 from tests.payments.shop import START, create
 from tests.simulator.support import KEY_ID, KEY_SECRET, Sim
 
+# Generous: a loaded machine must not turn a slow answer into a timeout. Tests about timeouts
+# pass their own short `timeout_s` together with a fault that sleeps far longer.
+TIMEOUT_S = 5.0
+SHORT_TIMEOUT_S = 0.3
+
 
 def gateway(url: str, **kw: Any) -> RazorpayGateway:
-    options: dict[str, Any] = {"timeout_s": 0.3, "max_attempts": 2, "retry_backoff_s": 0.0}
+    options: dict[str, Any] = {"timeout_s": TIMEOUT_S, "max_attempts": 2, "retry_backoff_s": 0.0}
     options.update(kw)
     return RazorpayGateway(key_id=KEY_ID, key_secret=KEY_SECRET, base_url=url, **options)
 
@@ -87,7 +92,7 @@ async def test_a_declined_request_is_final_and_keeps_the_circuit_closed(simulato
 
 
 async def test_timeout(simulator: Sim, faults: Callable[..., None]) -> None:
-    client = gateway(simulator.url)
+    client = gateway(simulator.url, timeout_s=SHORT_TIMEOUT_S)
     faults("timeout", count=None, sleep_s=3.0)
     started = time.monotonic()
     with pytest.raises(ProviderCallFailed) as caught:
@@ -111,7 +116,7 @@ async def test_order_recovered_by_receipt_after_a_lost_answer(
     simulator: Sim, faults: Callable[..., None]
 ) -> None:
     """The create is served after the client gave up; the listing finds it."""
-    client = gateway(simulator.url, max_attempts=3)
+    client = gateway(simulator.url, max_attempts=3, timeout_s=SHORT_TIMEOUT_S)
     receipt = f"rcpt_{uuid.uuid4().hex}"
     faults("timeout", count=2, path_prefix="/v1/orders", sleep_s=0.45)
     order = await client.create_order(amount_minor=5000, currency="INR", receipt=receipt, notes={})
