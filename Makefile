@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: dev test install lint typecheck schema schema-check pytest clean
+.PHONY: dev test test-fast install lint typecheck schema schema-check pytest clean
 
 install: $(VENV)/.installed router/node_modules/.installed
 
@@ -57,6 +57,11 @@ pytest: install
 	$(VENV)/bin/coverage report
 
 test: lint typecheck schema-check pytest
+
+# Everything but the whole-stack (e2e) and process/WebSocket (live) tests; no coverage gate.
+test-fast: lint typecheck
+	@mkdir -p -m 700 .data/run
+	$(VENV)/bin/pytest -m "not e2e and not live" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) router/node_modules .mypy_cache .ruff_cache .pytest_cache .coverage*

@@ -29,6 +29,17 @@ from shared.migrations import upgrade_all
 from shared.redis import create_redis
 from tests import helpers
 
+# Every test under these folders gets the marker: `-m "not e2e and not live"` selects the rest.
+FOLDER_MARKERS = {"e2e": "e2e", "live": "live"}
+TESTS_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(TESTS_DIR).parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+
 
 @dataclass(frozen=True)
 class Infra:

@@ -3,8 +3,10 @@ stranger, test tokens and callers, and a SQL statement counter."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,20 +179,54 @@ class Subgraph:
         return result["data"]
 
 
+# Generous: a condition that holds at all holds long before this on a loaded machine.
+WAIT_SECONDS = 30.0
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]],
+    timeout: float = WAIT_SECONDS,
+    message: str = "the condition did not hold in time",
+) -> None:
+    """Poll `condition` until it holds (a condition, never a fixed pause); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        await asyncio.sleep(0.02)
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `server_url`."""
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    admin = create_async_engine(
+        async_url(server_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await admin.dispose()
+
+
+async def create_database(server_url: str, name: str) -> None:
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    await _admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @asynccontextmanager
 async def scratch_database(server_url: str, prefix: str = "scratch") -> AsyncIterator[str]:
     """A database of its own on the test server (URL yielded), dropped afterwards: for tests
     whose relays, seeds or migrations must not meet the shared database's rows."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(
-        async_url(server_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    await create_database(server_url, name)
     try:
-        yield url
+        yield database_url(server_url, name)
     finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        await drop_database(server_url, name)

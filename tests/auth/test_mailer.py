@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import uuid
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from subgraphs.auth.mailer import MAX_ATTEMPTS, MailSender, backoff_seconds
 from subgraphs.auth.models import OutboundEmail
 from subgraphs.auth.runtime import AuthRuntime
 from tests.auth.support import fast_passwords
+from tests.helpers import wait_until
 
 
 def _closed_port() -> int:
@@ -97,9 +97,12 @@ async def test_sender_loop_survives_errors_and_stops(
 
     sender.send_due = failing_pass  # type: ignore[method-assign]
     sender.start()
-    await asyncio.sleep(0.3)
+
+    async def failed_three_times() -> bool:
+        return passes >= 3
+
+    await wait_until(failed_three_times)  # the loop kept going through the errors
     sender.runtime.wake_mailer()
-    await asyncio.sleep(0.05)
     await sender.stop()
     await sender.stop()  # idempotent
     assert passes >= 3

@@ -1,11 +1,14 @@
 """The whole system for end-to-end tests: the real router and the four subgraphs as processes,
-on free ports, over the session's embedded PostgreSQL and Redis."""
+on free ports, over a database of their own on the session's PostgreSQL and a Redis of their own
+(every test here is marked `e2e`)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +18,7 @@ import pytest
 from devtools.devstack import DEFAULT_PORTS, DevStack, free_port
 from shared import router_signature
 from subgraphs.auth.seed import seed
+from tests import helpers
 from tests.conftest import Infra
 
 SEED_PASSWORD = "Seed-Password-For-Tests-1"
@@ -22,30 +26,73 @@ ROUTER_SECRET = "e2e-router-secret"
 RATE_LIMIT_PER_IP = "10000"  # every e2e call comes from 127.0.0.1
 
 
-@pytest.fixture(scope="session")
-def stack(infra: Infra) -> Iterator[DevStack]:
-    ports = {name: free_port() for name in DEFAULT_PORTS}
-    stack = DevStack(
-        app_env="test",
-        data_dir=infra.data_dir / "stack",
-        ports=ports,
-        database_url=infra.database_url,
-        redis_url=infra.redis_url,
-        log_to_files=True,
-        base_env={
-            **os.environ,
-            "ROUTER_HMAC_SECRET": ROUTER_SECRET,
-            "LOG_LEVEL": "WARNING",
-            "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
-        },
-    )
+# A port chosen by `free_port` is free when chosen, not when the process binds it (another test
+# run on the machine, or an outgoing connection, can take it in between): start again on fresh
+# ports when a process says so.
+PORT_TAKEN = "address already in use"
+START_ATTEMPTS = 3
+
+
+@contextmanager
+def own_database(server_url: str) -> Iterator[str]:
+    """A database of the stack's own on the session's server (see `stack`)."""
+    name = f"e2e_{uuid.uuid4().hex[:10]}"
+    asyncio.run(helpers.create_database(server_url, name))
     try:
-        stack.prepare()
-        asyncio.run(seed(infra.database_url, SEED_PASSWORD, "test"))
-        stack.start()
-        yield stack
+        yield helpers.database_url(server_url, name)
     finally:
-        stack.stop()
+        asyncio.run(helpers.drop_database(server_url, name))
+
+
+def start_stack(infra: Infra, database_url: str) -> DevStack:
+    seeded = False
+    for attempt in range(1, START_ATTEMPTS + 1):
+        stack = DevStack(
+            app_env="test",
+            data_dir=infra.data_dir / f"stack-{attempt}",
+            ports={name: free_port() for name in DEFAULT_PORTS},
+            database_url=database_url,
+            redis_url=None,  # a Redis server of the stack's own, started and stopped with it
+            log_to_files=True,
+            base_env={
+                **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+                "ROUTER_HMAC_SECRET": ROUTER_SECRET,
+                "LOG_LEVEL": "WARNING",
+                "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
+            },
+        )
+        try:
+            stack.prepare()
+            if not seeded:
+                asyncio.run(seed(database_url, SEED_PASSWORD, "test"))
+                seeded = True
+            stack.start()
+            return stack
+        except RuntimeError as exc:
+            stack.stop()
+            logs = "".join(
+                p.read_text(errors="replace") for p in (stack.data_dir / "logs").glob("*.log")
+            )
+            if attempt == START_ATTEMPTS or PORT_TAKEN not in (str(exc) + logs).lower():
+                raise
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="package")
+def stack(infra: Infra) -> Iterator[DevStack]:
+    """The whole system, on a database and a Redis of its own, for the e2e tests only.
+
+    Its processes run background loops (the webhook worker, outbox relays, consumers, the
+    reconciler) that claim whatever is due in their database and streams. On the session's
+    shared database they raced the in-process tests: the sidecar's worker applied the event
+    `tests/webhooks/test_apply.py` was retrying by hand. So the stack gets its own database and
+    Redis, and stops when the e2e package is done."""
+    with own_database(infra.database_url) as database_url:
+        stack = start_stack(infra, database_url)
+        try:
+            yield stack
+        finally:
+            stack.stop()
 
 
 @dataclass

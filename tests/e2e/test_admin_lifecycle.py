@@ -3,12 +3,12 @@ consequences to profile, payments and the audit trail."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.e2e.conftest import Client
+from tests.helpers import WAIT_SECONDS, wait_until
 
 
 def codes(result: dict[str, Any]) -> list[str]:
@@ -21,12 +21,8 @@ async def ok(client: Client, query: str, variables: dict[str, Any], token: str) 
     return result["data"]
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.1)):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the condition did not hold in time")
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = WAIT_SECONDS) -> None:
+    await wait_until(check, seconds)
 
 
 async def test_create_use_delete_an_account(client: Client) -> None:

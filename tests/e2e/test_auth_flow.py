@@ -8,6 +8,7 @@ from typing import Any
 
 from devtools.mailsink import read_messages
 from tests.e2e.conftest import Client
+from tests.helpers import WAIT_SECONDS
 
 PAYLOAD = "accessToken refreshToken expiresIn user { id email role emailVerified }"
 
@@ -29,8 +30,10 @@ def mail_token(client: Client, to: str, path: str) -> str:
 
 async def wait_for_mail(client: Client, to: str, path: str) -> str:
     import asyncio
+    import time
 
-    for _ in range(100):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
         try:
             return mail_token(client, to, path)
         except AssertionError:

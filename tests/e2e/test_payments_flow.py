@@ -12,7 +12,10 @@ from typing import Any
 
 import websockets
 
+from shared.redis import create_redis
+from subgraphs.payments.pubsub import payment_channel
 from tests.e2e.conftest import Client
+from tests.helpers import wait_until
 
 SUBSCRIPTION = "subscription($id: ID!) { paymentUpdated(id: $id) { id status amountRefunded } }"
 PAYMENT = "id status amount amountRefunded currency razorpayOrderId razorpayPaymentId"
@@ -91,6 +94,21 @@ async def subscription(
         yield ws
 
 
+async def subscribed_upstream(client: Client, payment_id: str) -> None:
+    """Wait until the payments subgraph listens on the payment's channel (the router has passed
+    the subscription on): an update published before that would reach nobody."""
+    redis = create_redis(client.stack.env["REDIS_URL"])
+    try:
+
+        async def listening() -> bool:
+            [(_, count)] = await redis.pubsub_numsub(payment_channel(payment_id))
+            return int(count) >= 1
+
+        await wait_until(listening, message="the subscription never reached the subgraph")
+    finally:
+        await redis.aclose()
+
+
 async def next_status(ws: websockets.ClientConnection, timeout: float = 10) -> dict[str, Any]:
     message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
     assert message["type"] == "next", message
@@ -116,7 +134,7 @@ async def test_customer_pays_watches_and_gets_refunded(client: Client) -> None:
     assert again["razorpayOrderId"] == checkout["razorpayOrderId"]  # idempotent while open
 
     async with subscription(client, customer, payment_id) as ws:
-        await asyncio.sleep(0.3)  # the subscription is registered upstream
+        await subscribed_upstream(client, payment_id)
         triple = await pay_at_simulator(client, checkout["razorpayOrderId"])
         paid_at = time.monotonic()
         update = await next_status(ws)
@@ -146,16 +164,19 @@ async def test_customer_pays_watches_and_gets_refunded(client: Client) -> None:
         vendor,
     )
     assert refund["refundPayment"]["amountRefunded"] in ("0.00", "99.99")
-    for _ in range(50):
+
+    async def partially_refunded() -> bool:
+        nonlocal seen
         seen = await ok(
             client,
             f"query($id: ID!) {{ payment(id: $id) {{ {PAYMENT} }} }}",
             {"id": payment_id},
             admin,
         )
-        if seen["payment"]["status"] == "PARTIALLY_REFUNDED":
-            break
-        await asyncio.sleep(0.1)
+        return bool(seen["payment"]["status"] == "PARTIALLY_REFUNDED")
+
+    seen: dict[str, Any] = {}
+    await wait_until(partially_refunded)
     assert seen["payment"]["status"] == "PARTIALLY_REFUNDED"
     assert seen["payment"]["amountRefunded"] == "99.99"
 
@@ -213,16 +234,19 @@ async def test_a_webhook_alone_completes_the_payment(client: Client) -> None:
     await pay_at_simulator(
         client, checkout["razorpayOrderId"], webhook={"duplicate": True, "reorder": True}
     )
-    for _ in range(100):
+
+    async def completed() -> bool:
+        nonlocal seen
         seen = await ok(
             client,
             "query($id: ID!) { payment(id: $id) { status transactions { kind toStatus } } }",
             {"id": payment_id},
             customer,
         )
-        if seen["payment"]["status"] == "COMPLETED":
-            break
-        await asyncio.sleep(0.1)
+        return bool(seen["payment"]["status"] == "COMPLETED")
+
+    seen: dict[str, Any] = {}
+    await wait_until(completed)
     assert seen["payment"]["status"] == "COMPLETED"
     completions = [t for t in seen["payment"]["transactions"] if t["toStatus"] == "COMPLETED"]
     assert len(completions) == 1  # duplicates and reordering applied once

@@ -3,7 +3,6 @@ being stopped, exactly once in effect across redeliveries, retries, the dead-let
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import uuid
@@ -70,7 +69,15 @@ async def test_a_stopped_consumer_catches_up_on_restart_applying_each_event_once
         return set((await audit_counts(engine, first)).values()) == {1}
 
     await wait_for(first_applied)
+    task = runner._task
     await runner.stop()  # the consumer is down while every service keeps producing
+
+    async def down() -> bool:
+        # stop() gives up waiting after 5 s (shared.tasks): on a loaded machine the task may
+        # still be finishing; "down" is the task being done, not stop() having returned.
+        return task is None or task.done()
+
+    await wait_for(down)
 
     during: list[uuid.UUID] = []
     for schema in SERVICES:
@@ -262,7 +269,11 @@ async def test_the_consumer_rides_out_a_redis_outage(
         await runner.start()
         try:
             own_redis.stop()
-            await asyncio.sleep(0.3)
+
+            async def noticed() -> bool:
+                return any("cannot read events" in r.getMessage() for r in caplog.records)
+
+            await wait_for(noticed)  # the outage was seen, however slow the machine
             own_redis.start()
             event = envelope()
             await rd.xadd("events:auth", event)  # type: ignore[arg-type]

@@ -77,7 +77,11 @@ async def test_the_relay_survives_a_redis_restart_without_losing_an_event(
         with caplog.at_level(logging.INFO, logger="bff.auth.relay"):
             own_redis.stop()
             during = await write_events(engine, "auth", 4)
-            await asyncio.sleep(0.5)  # many failed passes while Redis is down
+
+            async def failing() -> bool:
+                return any(r.levelno == logging.WARNING for r in caplog.records)
+
+            await wait_for(failing)  # the relay saw the outage: passes fail while Redis is down
             assert await unpublished(engine, "auth", during) == 4
             later = await write_events(engine, "auth", 2)
             own_redis.start()
@@ -119,15 +123,22 @@ async def test_the_migrations_notify_so_a_listening_relay_publishes_at_once(
     )
     await relay.start()
     try:
-        await asyncio.wait_for(relay.listening.wait(), 5)
-        await asyncio.sleep(0.1)  # the catch-up pass after LISTEN
+        await asyncio.wait_for(relay.listening.wait(), 30)
+        # The catch-up pass after LISTEN is done once a first event is out: only NOTIFY (or a
+        # poll, 30 s away) publishes the next one.
+        [probe] = await write_events(engine, schema, 1)
+
+        async def probe_published() -> bool:
+            return str(probe) in await stream_ids(rd, stream_for(schema))
+
+        await wait_for(probe_published, timeout=15)
         [event_id] = await write_events(engine, schema, 1)
         committed = time.perf_counter()
 
         async def published() -> bool:
             return str(event_id) in await stream_ids(rd, stream_for(schema))
 
-        await wait_for(published, timeout=3)
-        assert time.perf_counter() - committed < 1.0
+        await wait_for(published, timeout=15)
+        assert time.perf_counter() - committed < relay.config.poll_interval / 2  # not a poll
     finally:
         await relay.stop()

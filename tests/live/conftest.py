@@ -27,7 +27,7 @@ from shared.scopes import Role
 from shared.tokens import SigningKeys, generate_private_key_pem
 from tests.conftest import Infra
 from tests.helpers import ROUTER_SECRET, Caller, gql, make_caller, scratch_database
-from tests.live.processes import JwksServer, PaymentsProcess, start_payments, wait_ready
+from tests.live.processes import JwksServer, PaymentsProcess, start_ready
 
 
 @pytest.fixture(scope="session")
@@ -119,8 +119,10 @@ class Replicas:
             return await gql(client, query, variables, token=as_.token)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def replicas(infra: Infra, jwks: JwksServer, keys: SigningKeys) -> AsyncIterator[Replicas]:
+    """Stopped when the live tests are done: their relays, consumers and listeners work on the
+    shared database and Redis, and must not outlive the tests written for them."""
     env = {
         "APP_ENV": "test",
         "DATABASE_URL": infra.database_url,
@@ -130,9 +132,10 @@ async def replicas(infra: Infra, jwks: JwksServer, keys: SigningKeys) -> AsyncIt
         "LOG_LEVEL": "WARNING",
     }
     log_dir = infra.data_dir / "live-logs"
-    processes = [start_payments(name, env, log_dir) for name in ("payments-a", "payments-b")]
+    processes: list[PaymentsProcess] = []
     try:
-        await wait_ready(processes)
+        for name in ("payments-a", "payments-b"):
+            processes.append(await start_ready(name, env, log_dir))
         yield Replicas(
             *processes,
             keys=keys,

@@ -114,6 +114,26 @@ def start_payments(name: str, env: dict[str, str], log_dir: Path) -> PaymentsPro
     return PaymentsProcess(name, port, popen, log_path)
 
 
+PORT_TAKEN = "address already in use"
+
+
+async def start_ready(
+    name: str, env: dict[str, str], log_dir: Path, attempts: int = 3
+) -> PaymentsProcess:
+    """A ready payments process. Its port is free when chosen, not necessarily when uvicorn
+    binds it (another test run, an outgoing connection): start again on a new port then."""
+    for attempt in range(1, attempts + 1):
+        process = start_payments(name, env, log_dir)
+        try:
+            await wait_ready([process])
+            return process
+        except RuntimeError:
+            process.stop()
+            if attempt == attempts or PORT_TAKEN not in process.log_tail().lower():
+                raise
+    raise AssertionError("unreachable")
+
+
 async def wait_ready(processes: list[PaymentsProcess], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2.0) as client:

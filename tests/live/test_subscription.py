@@ -58,7 +58,7 @@ async def watch(
 
 
 async def wait_subscribed(redis: Redis, payment_id: str, count: int) -> None:
-    async with asyncio.timeout(5):
+    async with asyncio.timeout(30):
         while True:
             [(_, subscribed)] = await redis.pubsub_numsub(payment_channel(payment_id))
             if subscribed >= count:

@@ -24,9 +24,14 @@ from tests.helpers import Subgraph, app_client, error_codes, verifier_factory
 from tests.payments.shop import START, create
 from tests.simulator.support import KEY_ID, KEY_SECRET, Sim
 
+# Generous: a loaded machine must not turn a slow answer into a timeout. Tests about timeouts
+# pass their own short `timeout_s` together with a fault that sleeps far longer.
+TIMEOUT_S = 5.0
+SHORT_TIMEOUT_S = 0.3
+
 
 def gateway(url: str, **kw: Any) -> RazorpayGateway:
-    options: dict[str, Any] = {"timeout_s": 0.3, "max_attempts": 2, "retry_backoff_s": 0.0}
+    options: dict[str, Any] = {"timeout_s": TIMEOUT_S, "max_attempts": 2, "retry_backoff_s": 0.0}
     options.update(kw)
     return RazorpayGateway(key_id=KEY_ID, key_secret=KEY_SECRET, base_url=url, **options)
 
@@ -88,13 +93,14 @@ async def test_a_declined_request_is_final_and_keeps_the_circuit_closed(simulato
 
 
 async def test_timeout(simulator: Sim, faults: Callable[..., None]) -> None:
-    client = gateway(simulator.url)
-    faults("timeout", count=None, sleep_s=1.0)
+    client = gateway(simulator.url, timeout_s=SHORT_TIMEOUT_S)
+    faults("timeout", count=None, sleep_s=3.0)
     started = time.monotonic()
     with pytest.raises(ProviderCallFailed) as caught:
         await client.fetch_payment("pay_" + "C" * 14)
     assert caught.value.reason == "timeout"
-    assert time.monotonic() - started < 1.5  # two attempts of 0.3 s, not two of 1.0 s
+    # Two attempts of 0.3 s, not even one of 3.0 s: the client gave up at its own timeout.
+    assert time.monotonic() - started < 3.0
 
 
 async def test_refused_connection_is_known_unsent() -> None:
@@ -111,7 +117,7 @@ async def test_order_recovered_by_receipt_after_a_lost_answer(
     simulator: Sim, faults: Callable[..., None]
 ) -> None:
     """The create is served after the client gave up; the listing finds it."""
-    client = gateway(simulator.url, max_attempts=3)
+    client = gateway(simulator.url, max_attempts=3, timeout_s=SHORT_TIMEOUT_S)
     receipt = f"rcpt_{uuid.uuid4().hex}"
     faults("timeout", count=2, path_prefix="/v1/orders", sleep_s=0.45)
     order = await client.create_order(amount_minor=5000, currency="INR", receipt=receipt, notes={})
@@ -146,11 +152,10 @@ async def test_outage_opens_the_circuit_then_recovers(
     first = await fragile.gql(START, {"id": payment_id}, as_=customer)
     assert error_codes(first) == ["PAYMENT_PROVIDER_ERROR"]
     assert remaining(simulator) == 98  # two calls, then the circuit opened
-    started = time.monotonic()
     fast = await fragile.gql(START, {"id": payment_id}, as_=customer)
     assert error_codes(fast) == ["PAYMENT_PROVIDER_ERROR"]
-    assert time.monotonic() - started < 0.2
-    assert remaining(simulator) == 98  # failed fast: Razorpay was not called
+    # Failed fast: Razorpay was not called (a count, not a stopwatch).
+    assert remaining(simulator) == 98
     faults("none")
     await asyncio.sleep(0.55)
     recovered = await fragile.ok(START, {"id": payment_id}, as_=customer)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,7 +21,7 @@ from subgraphs.payments.reconciliation.__main__ import main, parse_duration
 from subgraphs.payments.reconciliation.periodic import LOCK_KEY, Reconciler
 from subgraphs.payments.reconciliation.sweep import reconcile
 from tests.conftest import Infra
-from tests.helpers import Subgraph, error_codes
+from tests.helpers import Subgraph, error_codes, wait_until
 from tests.payments.shop import PAYMENT, REFUND, customer_payment, paid, start, transactions
 from tests.simulator.support import KEY_ID, KEY_SECRET, Sim
 
@@ -153,10 +152,11 @@ async def test_periodic_task_takes_the_lock(
     simulator.pay(order_id)  # captured at Razorpay; nobody tells us
     reconciler.start()
     try:
-        for _ in range(100):
-            if await status(shop, customer, payment_id) == "COMPLETED":
-                break
-            await asyncio.sleep(0.05)
+
+        async def completed() -> bool:
+            return await status(shop, customer, payment_id) == "COMPLETED"
+
+        await wait_until(completed)
     finally:
         await reconciler.stop()
     assert await status(shop, customer, payment_id) == "COMPLETED"

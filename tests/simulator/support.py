@@ -23,7 +23,7 @@ KEY_SECRET = "test-key-secret"
 WEBHOOK_SECRET = "test-webhook-secret"
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -148,7 +148,7 @@ class Receiver:
         with self._lock:
             return list(self.received)
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
         wait_until(lambda: len(self.snapshot()) >= count, timeout)
         return self.snapshot()
 

@@ -108,8 +108,33 @@ def _free_port() -> int:
         return port
 
 
+def _start_simulator(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """The simulator as `python -m`, healthy on a free port. A port free when chosen can be
+    taken before the child binds it (another test run, an outgoing connection): try again."""
+    for _ in range(3):
+        port = _free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "subgraphs.payments.simulator", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while process.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    return process, port
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the simulator did not start"
+            time.sleep(0.05)
+        _, stderr = process.communicate()
+        assert b"address already in use" in stderr.lower(), stderr.decode()  # any other exit
+    raise AssertionError("no free port for the simulator in three tries")
+
+
 def test_python_dash_m_runs_the_simulator() -> None:
-    port = _free_port()
     env = {
         **os.environ,
         "RAZORPAY_KEY_ID": KEY_ID,
@@ -117,25 +142,9 @@ def test_python_dash_m_runs_the_simulator() -> None:
         "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "PYTHONPATH": str(REPO),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "subgraphs.payments.simulator", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process, port = _start_simulator(env)
     client = razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url=f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the simulator exited"
-            assert time.monotonic() < deadline, "the simulator did not start"
-            time.sleep(0.05)
         assert client.order.create({"amount": 100, "currency": "INR"})["status"] == "created"
     finally:
         client.session.close()

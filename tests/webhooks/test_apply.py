@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.webhooks import store
+from subgraphs.payments.webhooks.receive import ANSWER_WITHIN_SECONDS
 from tests.webhooks.conftest import Db, MakeSettings, Records, Sidecar, running
 from tests.webhooks.factories import (
     delivery,
@@ -225,7 +226,9 @@ async def test_a_slow_apply_is_cut_short_and_left_to_the_worker(
         metrics = (await sidecar.client.get("/metrics")).text
 
     assert response.json() == {"status": "stored", "outcome": "deferred"}
-    assert took < 1.0
+    # Cut short by the 0.3 s budget, not ended by the 5 s lock timeout (the lock was held until
+    # the answer came): a condition on the two limits, not on how fast this machine is.
+    assert took < settings.webhook_lock_timeout_ms / 1000
     assert waiting is not None
     assert (waiting.attempts, waiting.applied_at) == (0, None)  # the cut-short try rolled back
     assert still is not None
@@ -299,6 +302,6 @@ async def test_answers_stay_fast(sidecar: Sidecar, committed: AsyncSession, db: 
     assert statuses == [200] * 50
     timings.sort()
     p99 = timings[math.ceil(0.99 * len(timings)) - 1]
-    assert p99 < 1.0, timings
+    assert p99 < ANSWER_WITHIN_SECONDS, timings  # the product's own deadline (Razorpay: 5 s)
     for payment in payments:
         assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED

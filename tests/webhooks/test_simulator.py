@@ -46,7 +46,7 @@ class ServerThread:
 
     def start(self) -> ServerThread:
         self._thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not self._server.started:
             assert time.monotonic() < deadline, "sidecar did not start"
             time.sleep(0.01)

@@ -16,7 +16,7 @@ from tests.webhooks.conftest import Db, MakeSettings, running
 from tests.webhooks.factories import SECRET, delivery, event, insert_payment, payment_entity, rzp_id
 
 
-async def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not await predicate():
         assert time.monotonic() < deadline, "condition not met in time"
