@@ -26,13 +26,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy import ColumnElement, Select, desc, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
 from shared.errors import BadUserInput
 
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S", bound=tuple[Any, ...])
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -141,6 +142,17 @@ def keyset_before(
     if after is None:
         return None
     return tuple_(created_at, row_id) < tuple_(after.created_at, after.id)
+
+
+def keyset_page(
+    statement: Select[S], created_at: Column, row_id: Column, after: Keyset | None, limit: int
+) -> Select[S]:
+    """`statement` narrowed to one page of `limit` rows in `(created_at DESC, id DESC)` order,
+    starting after the cursor: the one way every listing pages."""
+    condition = keyset_before(created_at, row_id, after)
+    if condition is not None:
+        statement = statement.where(condition)
+    return statement.order_by(desc(created_at), desc(row_id)).limit(limit)
 
 
 def build_connection(

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadUserInput
-from shared.pagination import Keyset, keyset_before
+from shared.pagination import Keyset, keyset_page
 from subgraphs.admin.models import AuditLog
 
 MAX_ACTION = 64
@@ -66,11 +66,9 @@ def _filtered(statement: Select[Any], query: AuditQuery) -> Select[Any]:
 async def list_entries(
     *, session: AsyncSession, query: AuditQuery, after: Keyset | None, limit: int
 ) -> Sequence[AuditLog]:
-    statement = _filtered(select(AuditLog), query)
-    condition = keyset_before(AuditLog.created_at, AuditLog.id, after)
-    if condition is not None:
-        statement = statement.where(condition)
-    statement = statement.order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(limit)
+    statement = keyset_page(
+        _filtered(select(AuditLog), query), AuditLog.created_at, AuditLog.id, after, limit
+    )
     return (await session.scalars(statement)).all()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadUserInput
-from shared.pagination import Keyset, keyset_before
+from shared.pagination import Keyset, keyset_page
 from subgraphs.auth.models import User
 
 MAX_SEARCH = 100
@@ -53,11 +53,7 @@ def _filtered(statement: Select[Any], query: UserQuery) -> Select[Any]:
 async def list_users(
     *, session: AsyncSession, query: UserQuery, after: Keyset | None, limit: int
 ) -> Sequence[User]:
-    statement = _filtered(select(User), query)
-    after_cursor = keyset_before(User.created_at, User.id, after)
-    if after_cursor is not None:
-        statement = statement.where(after_cursor)
-    statement = statement.order_by(User.created_at.desc(), User.id.desc()).limit(limit)
+    statement = keyset_page(_filtered(select(User), query), User.created_at, User.id, after, limit)
     return (await session.scalars(statement)).all()
 
 

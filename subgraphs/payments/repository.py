@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from shared.pagination import Keyset, keyset_before
+from shared.pagination import Keyset, keyset_before, keyset_page
 from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.models import OutboxEvent, Payment, PaymentTransaction
 from subgraphs.payments.state import ORDER_OPEN
@@ -82,11 +82,9 @@ async def list_payments(
     *, session: AsyncSession, query: PaymentQuery, after: Keyset | None, limit: int
 ) -> Sequence[Payment]:
     """One page in `(created_at DESC, id DESC)` order, starting after the cursor."""
-    statement = _filtered(select(Payment), query)
-    after_cursor = keyset_before(Payment.created_at, Payment.id, after)
-    if after_cursor is not None:
-        statement = statement.where(after_cursor)
-    statement = statement.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit)
+    statement = keyset_page(
+        _filtered(select(Payment), query), Payment.created_at, Payment.id, after, limit
+    )
     return (await session.scalars(statement)).all()
 
 
