@@ -13,7 +13,7 @@ from typing import Any
 import websockets
 
 from shared.redis import create_redis
-from subgraphs.payments.pubsub import payment_channel
+from subgraphs.payments.live.pubsub import payment_channel
 from tests.e2e.conftest import Client
 from tests.helpers import wait_until
 
