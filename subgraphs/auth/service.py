@@ -71,8 +71,9 @@ async def register(
         (limits.register_ip, _ip(client_ip)),
         (limits.register_account, email.strip().lower()),
     )
-    if role is Role.ADMIN:
-        raise Forbidden("ADMIN accounts cannot be self-registered")
+    if role is not Role.CUSTOMER:
+        # VENDOR (payments scopes) and ADMIN accounts are created or promoted by an ADMIN.
+        raise Forbidden("Only CUSTOMER accounts can be self-registered")
     email = normalize_email(email)
     name = clean_name(name)
     check_password_policy(password, email=email, field="password")

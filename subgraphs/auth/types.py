@@ -94,7 +94,11 @@ class RegisterInput:
     email: str
     password: str
     name: str
-    role: Role | None = Role.CUSTOMER
+    role: Role | None = strawberry.field(
+        default=Role.CUSTOMER,
+        description="Only CUSTOMER: VENDOR or ADMIN is FORBIDDEN (an ADMIN creates or promotes "
+        "those).",
+    )
 
 
 @strawberry.input
