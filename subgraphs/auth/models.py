@@ -107,3 +107,14 @@ class OutboundEmail(Base):
     # NULL once sent or given up on (see mailer.MAX_ATTEMPTS).
     next_attempt_at: Mapped[datetime | None] = mapped_column(TZ)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PasswordResetRequest(Base):
+    """A recorded `requestPasswordReset`, turned into a token and a mail (or nothing) by the
+    mail sender's pass (`recovery.process_reset_requests`), then deleted."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    requested_at: Mapped[datetime] = mapped_column(TZ, index=True)

@@ -1,4 +1,4 @@
-"""register: accounts, validation, only CUSTOMER self-registers, duplicates, outbox and verification mail."""
+"""register: accounts, validation, only CUSTOMER self-registers, duplicates, outbox, mail."""
 
 from __future__ import annotations
 
