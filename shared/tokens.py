@@ -89,6 +89,8 @@ class Claims:
     iat: int
     exp: int
     sid: str = ""  # the refresh-token family (login session) this token belongs to
+    # RFC 8176 authentication methods of the sign-in: ("pwd",) or ("pwd", "otp") after TOTP.
+    amr: tuple[str, ...] = ()
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -125,6 +127,7 @@ class SigningKeys:
         ttl_seconds: int,
         session_id: str = "",
         now: int | None = None,
+        amr: Iterable[str] = (),
     ) -> tuple[str, Claims]:
         iat = int(time.time()) if now is None else now
         claims = Claims(
@@ -136,8 +139,9 @@ class SigningKeys:
             iat=iat,
             exp=iat + ttl_seconds,
             sid=session_id,
+            amr=tuple(amr),
         )
-        payload = {
+        payload: dict[str, Any] = {
             "sub": claims.sub,
             "email": claims.email,
             "role": claims.role,
@@ -150,6 +154,8 @@ class SigningKeys:
             "aud": audience,
             "sid": claims.sid,
         }
+        if claims.amr:
+            payload["amr"] = list(claims.amr)
         token = jwt.encode(payload, self._private, algorithm=ALGORITHM, headers={"kid": self.kid})
         return token, claims
 
@@ -234,6 +240,16 @@ class TokenVerifier:
                 iat=int(payload["iat"]),
                 exp=int(payload["exp"]),
                 sid=str(payload.get("sid", "")),
+                amr=_amr(payload.get("amr")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise Unauthenticated("Invalid token") from exc
+
+
+def _amr(value: Any) -> tuple[str, ...]:
+    """The `amr` claim: absent means none; anything but a list of strings is a bad token."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("amr must be a list of strings")
+    return tuple(value)

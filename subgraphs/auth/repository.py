@@ -87,6 +87,7 @@ async def insert_refresh_token(
     now: datetime,
     expires_at: datetime,
     ip: str | None,
+    amr: str = "pwd",
 ) -> RefreshToken:
     token = RefreshToken(
         id=uuid.uuid4(),
@@ -97,6 +98,7 @@ async def insert_refresh_token(
         created_at=now,
         expires_at=expires_at,
         ip=ip[:64] if ip else None,
+        amr=amr,
     )
     session.add(token)
     return token
