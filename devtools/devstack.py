@@ -2,9 +2,9 @@
 
 Steps: embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset (data kept under
 `.data/`), development secrets (router HMAC secret, JWT signing key, TOTP encryption key) created
-once, migrations, development seed accounts, an SMTP sink when SMTP_HOST is unset, the four subgraphs and the router
-on the contract's ports, readiness checks, then wait; Ctrl-C or SIGTERM stops everything it
-started. Every port and URL can be overridden from the environment.
+once, migrations, development seed accounts, an SMTP sink when SMTP_HOST is unset, the four
+subgraphs and the router on the contract's ports, readiness checks, then wait; Ctrl-C or SIGTERM
+stops everything it started. Every port and URL can be overridden from the environment.
 """
 
 from __future__ import annotations
