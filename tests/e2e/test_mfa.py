@@ -51,7 +51,9 @@ async def ok(client: Client, query: str, variables: Any = None, **kw: Any) -> di
     return data
 
 
-async def enrolled_account(client: Client) -> Account:
+async def enrolled_account(client: Client, *, wrong_first: bool = True) -> Account:
+    """A registered account with TOTP on (by default after one wrong confirmation code, which
+    uses one of the account's 5 wrong-code attempts)."""
     email = f"mfa-{uuid.uuid4().hex[:10]}@example.com"
     registered = await ok(
         client, REGISTER, {"i": {"email": email, "password": PASSWORD, "name": "M"}}
@@ -60,8 +62,9 @@ async def enrolled_account(client: Client) -> Account:
     setup = (await ok(client, START, token=token))["startTotpEnrollment"]
     assert setup["otpauthUri"].startswith("otpauth://totp/")
     step = await current_step()
-    wrong = await client.gql(CONFIRM, {"c": wrong_code(setup["secret"], step)}, token=token)
-    assert codes(wrong) == ["BAD_USER_INPUT"]
+    if wrong_first:
+        wrong = await client.gql(CONFIRM, {"c": wrong_code(setup["secret"], step)}, token=token)
+        assert codes(wrong) == ["BAD_USER_INPUT"]
     confirmed = await ok(client, CONFIRM, {"c": code_at(setup["secret"], step - 1)}, token=token)
     recovery = confirmed["confirmTotpEnrollment"]["recoveryCodes"]
     assert len(set(recovery)) == 10
@@ -124,20 +127,23 @@ async def test_disable_with_a_current_totp_code(client: Client) -> None:
 
 
 async def test_wrong_codes_lock_the_account_and_are_rate_limited(client: Client) -> None:
-    account = await enrolled_account(client)
+    account = await enrolled_account(client, wrong_first=False)
     token = await mfa_token(client, account.email)
     step = await current_step()
     for _ in range(5):  # LOCKOUT_THRESHOLD and AUTH_RATE_LIMIT_PER_ACCOUNT default to 5
         result = await client.gql(LOGIN_TOTP, {"t": token, "c": wrong_code(account.secret, step)})
         assert codes(result) == ["BAD_USER_INPUT"]
-    limited = await client.gql(
-        LOGIN_TOTP, {"t": token, "c": code_at(account.secret, account.last_step + 1)}
-    )
+    # The fifth wrong code locked the account: even the right code gets nothing now ...
+    right = code_at(account.secret, account.last_step + 1)
+    locked = await client.gql(LOGIN_TOTP, {"t": token, "c": right})
+    assert codes(locked) == ["UNAUTHENTICATED"]
+    # ... nor does the right password ...
+    login = await client.gql(LOGIN, {"i": {"email": account.email, "password": PASSWORD}})
+    assert codes(login) == ["UNAUTHENTICATED"]
+    # ... and the account's budget of wrong codes is spent (disableTotp shares it).
+    limited = await client.gql(DISABLE, {"c": right}, token=account.token)
     assert codes(limited) == ["RATE_LIMITED"]
     assert limited["errors"][0]["extensions"]["retryAfter"] > 0
-    # The account is locked: the right password no longer starts a sign-in.
-    locked = await client.gql(LOGIN, {"i": {"email": account.email, "password": PASSWORD}})
-    assert codes(locked) == ["UNAUTHENTICATED"]
 
 
 async def test_only_customers_register_themselves(client: Client) -> None:
