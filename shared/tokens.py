@@ -59,10 +59,16 @@ def dev_key_path(data_dir: Path) -> Path:
 
 def ensure_dev_key(path: Path) -> Path:
     """Create a development signing key at `path` unless one is there (mode 0600)."""
+    return ensure_secret_file(path, generate_private_key_pem)
+
+
+def ensure_secret_file(path: Path, make: Callable[[], bytes]) -> Path:
+    """Write `make()` to `path` (mode 0600, atomically) unless the file is there: a development
+    secret created once and kept with the data."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(generate_private_key_pem())
+        tmp.write_bytes(make())
         tmp.chmod(0o600)
         tmp.replace(path)
     return path

@@ -173,6 +173,36 @@ async def _refuse_code(
     raise BadUserInput(INVALID_CODE, field="code")
 
 
+async def _require_code(
+    session: AsyncSession,
+    *,
+    runtime: AuthRuntime,
+    user: User,
+    credential: TotpCredential,
+    code: str,
+    stage: str,
+    client_ip: str | None,
+    now: datetime,
+) -> str:
+    """The method of a right code (used up); a wrong one is refused (`_refuse_code`). Only the
+    confirmation of an enrolment takes TOTP alone and does not count towards the lockout."""
+    enrolling = stage == "confirm"
+    method = await _check_code(
+        session, runtime=runtime, credential=credential, code=code, now=now, recovery=not enrolling
+    )
+    if method is None:
+        await _refuse_code(
+            session,
+            runtime=runtime,
+            user=user,
+            stage=stage,
+            client_ip=client_ip,
+            now=now,
+            lockout=not enrolling,
+        )
+    return method
+
+
 async def confirm_enrollment(
     *,
     session: AsyncSession,
@@ -194,19 +224,16 @@ async def confirm_enrollment(
         raise Conflict("TOTP is already enabled")
     if credential is None:
         raise BadUserInput("Start a TOTP enrolment first", field="code")
-    method = await _check_code(
-        session, runtime=runtime, credential=credential, code=code, now=now, recovery=False
+    await _require_code(
+        session,
+        runtime=runtime,
+        user=user,
+        credential=credential,
+        code=code,
+        stage="confirm",
+        client_ip=client_ip,
+        now=now,
     )
-    if method is None:
-        await _refuse_code(
-            session,
-            runtime=runtime,
-            user=user,
-            stage="confirm",
-            client_ip=client_ip,
-            now=now,
-            lockout=False,
-        )
     credential.confirmed_at = now
     recovery_codes = new_recovery_codes()
     await mfa_repository.replace_recovery_codes(
@@ -246,19 +273,16 @@ async def disable_totp(
         raise BadUserInput("TOTP is not enabled", field="code")
     if is_locked(user, now):
         raise Forbidden("The account is locked after failed attempts: try again later")
-    method = await _check_code(
-        session, runtime=runtime, credential=credential, code=code, now=now, recovery=True
+    method = await _require_code(
+        session,
+        runtime=runtime,
+        user=user,
+        credential=credential,
+        code=code,
+        stage="disable",
+        client_ip=client_ip,
+        now=now,
     )
-    if method is None:
-        await _refuse_code(
-            session,
-            runtime=runtime,
-            user=user,
-            stage="disable",
-            client_ip=client_ip,
-            now=now,
-            lockout=True,
-        )
     await mfa_repository.delete_credential(session, credential=credential)
     await repository.add_event(
         session,
@@ -311,23 +335,20 @@ async def login_with_totp(
         await session.rollback()
         await redis.delete(key)
         raise Unauthenticated(SIGN_IN_EXPIRED)
-    method = await _check_code(
-        session, runtime=runtime, credential=credential, code=code, now=now, recovery=True
-    )
-    if method is None:
-        try:
-            await _refuse_code(
-                session,
-                runtime=runtime,
-                user=user,
-                stage="login",
-                client_ip=client_ip,
-                now=now,
-                lockout=True,
-            )
-        finally:
-            if is_locked(user, now):
-                await redis.delete(key)
+    try:
+        method = await _require_code(
+            session,
+            runtime=runtime,
+            user=user,
+            credential=credential,
+            code=code,
+            stage="login",
+            client_ip=client_ip,
+            now=now,
+        )
+    finally:
+        if is_locked(user, now):  # the wrong code that locked the account ends this sign-in
+            await redis.delete(key)
     # Single use: whoever deletes the token first signs in (the user row lock orders them).
     if not await redis.delete(key):
         await session.rollback()

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shared.config import AppEnv, AuthSettings, ConfigurationError
+from shared.tokens import ensure_secret_file
 
 STEP_SECONDS = 30  # RFC 6238 defaults: SHA1, 6 digits, 30-second steps
 DIGITS = 6
@@ -48,13 +49,7 @@ def dev_key_path(data_dir: Path) -> Path:
 
 def ensure_dev_key(path: Path) -> str:
     """The development key at `path`, created once (mode 0600)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(generate_key())
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return path.read_text().strip()
+    return ensure_secret_file(path, lambda: generate_key().encode()).read_text().strip()
 
 
 def _derive(master: bytes, purpose: bytes) -> bytes:
