@@ -1,10 +1,10 @@
 """Runs the whole system on one machine: `make dev` and the end-to-end tests use this.
 
 Steps: embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset (data kept under
-`.data/`), development secrets (router HMAC secret, JWT signing key) created once, migrations,
-development seed accounts, an SMTP sink when SMTP_HOST is unset, the four subgraphs and the router
-on the contract's ports, readiness checks, then wait; Ctrl-C or SIGTERM stops everything it
-started. Every port and URL can be overridden from the environment.
+`.data/`), development secrets (router HMAC secret, JWT signing key, TOTP encryption key) created
+once, migrations, development seed accounts, an SMTP sink when SMTP_HOST is unset, the four
+subgraphs and the router on the contract's ports, readiness checks, then wait; Ctrl-C or SIGTERM
+stops everything it started. Every port and URL can be overridden from the environment.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from devtools.mailsink import MailSink
 from shared.config import REPO_ROOT
 from shared.migrations import SERVICES, upgrade_all
 from shared.tokens import dev_key_path, ensure_dev_key
+from subgraphs.auth.mfa_crypto import dev_key_path as totp_key_path
+from subgraphs.auth.mfa_crypto import ensure_dev_key as ensure_totp_key
 
 DEFAULT_PORTS = {
     "router": 4000,
@@ -141,6 +143,8 @@ class DevStack:
             )
         if not env.get("JWT_PRIVATE_KEY"):
             env["JWT_PRIVATE_KEY"] = ensure_dev_key(dev_key_path(self.data_dir)).read_text()
+        if not env.get("TOTP_ENCRYPTION_KEY"):
+            env["TOTP_ENCRYPTION_KEY"] = ensure_totp_key(totp_key_path(self.data_dir))
         if not env.get("SMTP_HOST"):
             self._mail = MailSink(self.mail_dir)
             env["SMTP_HOST"] = "127.0.0.1"

@@ -94,6 +94,7 @@ def create_subgraph_app(
         settings.secret("router_hmac_secret") if settings.require_router_signature else None
     )
     schema = schema_factory(router_secret)
+    schema.access_rules.admin_mfa_required = settings.admin_mfa_enforced
     ops = Ops(settings.service_name, ready_timeout_seconds=settings.ready_timeout_seconds)
 
     @asynccontextmanager

@@ -9,6 +9,8 @@ Semantics follow Apollo Federation: `@requiresScopes(scopes: [["a", "b"], ["c"]]
 OR c; `@policy` likewise over policy names. A policy is a named predicate over the caller, the
 parent object and the field arguments (ownership rules need the data, which only the subgraph
 has; the router lets policies through). A field declaring an unknown policy fails at start-up.
+With ADMIN_MFA_REQUIRED, a field that needs the `admin` scope also needs a token issued after a
+second factor (`Principal.mfa`), else FORBIDDEN.
 """
 
 from __future__ import annotations
@@ -59,9 +61,23 @@ def _principal(info: GraphQLResolveInfo[RequestContext]) -> Principal:
     return context.require_principal()
 
 
-def _check_static(rule: AccessRule, principal: Principal) -> None:
-    if rule.scopes and not any(group <= principal.scopes for group in rule.scopes):
+ADMIN_SCOPE = "admin"
+MFA_NEEDED = "Admin access needs a sign-in with a second factor (loginWithTotp)"
+
+
+def _check_static(rule: AccessRule, principal: Principal, *, admin_mfa_required: bool) -> None:
+    if not rule.scopes:
+        return
+    if not any(group <= principal.scopes for group in rule.scopes):
         raise Forbidden()
+    # Without a second factor the `admin` scope does not count: the field stays open only
+    # through a group that does not need it.
+    if (
+        admin_mfa_required
+        and not principal.mfa
+        and not any(ADMIN_SCOPE not in g and g <= principal.scopes for g in rule.scopes)
+    ):
+        raise Forbidden(MFA_NEEDED)
 
 
 class AccessRules:
@@ -69,6 +85,9 @@ class AccessRules:
 
     def __init__(self, schema: Schema, policies: Mapping[str, PolicyCheck]) -> None:
         self.policies = dict(policies)
+        # ADMIN_MFA_REQUIRED (set by shared.app from the settings): fields needing the `admin`
+        # scope refuse tokens issued without a second factor.
+        self.admin_mfa_required = False
         self.rules: dict[tuple[str, str], AccessRule] = {}
         for type_name, gql_type in schema._schema.type_map.items():
             if not isinstance(gql_type, GraphQLObjectType) or type_name.startswith("__"):
@@ -110,7 +129,7 @@ class AccessRules:
     ) -> Awaitable[None] | None:
         """Raise when the caller may not resolve the field; an awaitable when a policy decides."""
         principal = _principal(info)
-        _check_static(rule, principal)
+        _check_static(rule, principal, admin_mfa_required=self.admin_mfa_required)
         if not rule.policies:
             return None
 

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     router_hmac_secret: SecretStr | None = None
     require_router_signature: bool = True
 
+    # ADMIN_MFA_REQUIRED: admin-scoped fields refuse ADMIN tokens issued without a second factor
+    # (shared/authz.py). Unset: on in production, off elsewhere (`admin_mfa_enforced`).
+    admin_mfa_required: bool | None = None
+
     razorpay_key_id: str | None = None
     razorpay_key_secret: SecretStr | None = None
     razorpay_webhook_secret: SecretStr | None = None
@@ -101,6 +105,12 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.app_env is AppEnv.PRODUCTION
 
+    @property
+    def admin_mfa_enforced(self) -> bool:
+        if self.admin_mfa_required is None:
+            return self.is_production
+        return self.admin_mfa_required
+
     def secret(self, name: str) -> str:
         """The plain value of a secret setting, or a ConfigurationError naming it."""
         value = getattr(self, name)
@@ -114,6 +124,7 @@ class AuthSettings(Settings):
         "router_hmac_secret",
         "jwt_private_key",
         "smtp_host",
+        "totp_encryption_key",
     )
 
     service_name: str = "auth"
@@ -140,6 +151,13 @@ class AuthSettings(Settings):
     public_app_url: str = "http://localhost:3000"
 
     dev_seed_password: SecretStr | None = None
+
+    # TOTP (subgraphs/auth/mfa.py): base64 of 32 random bytes from the secret store; TOTP secrets
+    # are encrypted with it (AES-256-GCM) and recovery codes keyed-hashed. Development without
+    # it: `<data_dir>/secrets/totp_encryption_key`, created once (devtools/devstack.py).
+    totp_encryption_key: SecretStr | None = None
+    totp_issuer: str = "Payments BFF"
+    mfa_token_ttl_seconds: int = 300
 
 
 class PaymentsSettings(Settings):

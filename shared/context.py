@@ -35,6 +35,9 @@ DbAccess = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 VerifierFactory = Callable[[Settings], TokenVerifier]
 
+MFA_METHOD = "otp"
+"""The `amr` value of a second factor (a TOTP or a recovery code: both one-time passwords)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -46,10 +49,17 @@ class Principal:
     issued_at: int
     expires_at: int
     session_id: str
+    # How the caller signed in (the token's RFC 8176 `amr`): {"pwd"} or {"pwd", "otp"}.
+    amr: frozenset[str] = frozenset()
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def mfa(self) -> bool:
+        """The token was issued after a second factor (TOTP or a recovery code)."""
+        return MFA_METHOD in self.amr
 
     @classmethod
     def from_claims(cls, claims: Claims) -> Principal:
@@ -63,6 +73,7 @@ class Principal:
                 issued_at=claims.iat,
                 expires_at=claims.exp,
                 session_id=claims.sid,
+                amr=frozenset(claims.amr),
             )
         except ValueError as exc:
             raise Unauthenticated("Invalid token") from exc

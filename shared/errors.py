@@ -62,6 +62,16 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class MfaRequired(DomainError):
+    """The password was right; the account needs its second factor (`loginWithTotp`)."""
+
+    code = "MFA_REQUIRED"
+    default_message = "A second factor is required: call loginWithTotp with the mfaToken"
+
+    def __init__(self, mfa_token: str) -> None:
+        super().__init__(None, mfaToken=mfa_token)
+
+
 class PaymentProviderError(DomainError):
     code = "PAYMENT_PROVIDER_ERROR"
     default_message = "The payment provider could not process the request"

@@ -59,10 +59,16 @@ def dev_key_path(data_dir: Path) -> Path:
 
 def ensure_dev_key(path: Path) -> Path:
     """Create a development signing key at `path` unless one is there (mode 0600)."""
+    return ensure_secret_file(path, generate_private_key_pem)
+
+
+def ensure_secret_file(path: Path, make: Callable[[], bytes]) -> Path:
+    """Write `make()` to `path` (mode 0600, atomically) unless the file is there: a development
+    secret created once and kept with the data."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(generate_private_key_pem())
+        tmp.write_bytes(make())
         tmp.chmod(0o600)
         tmp.replace(path)
     return path
@@ -89,6 +95,8 @@ class Claims:
     iat: int
     exp: int
     sid: str = ""  # the refresh-token family (login session) this token belongs to
+    # RFC 8176 authentication methods of the sign-in: ("pwd",) or ("pwd", "otp") after TOTP.
+    amr: tuple[str, ...] = ()
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -125,6 +133,7 @@ class SigningKeys:
         ttl_seconds: int,
         session_id: str = "",
         now: int | None = None,
+        amr: Iterable[str] = (),
     ) -> tuple[str, Claims]:
         iat = int(time.time()) if now is None else now
         claims = Claims(
@@ -136,8 +145,9 @@ class SigningKeys:
             iat=iat,
             exp=iat + ttl_seconds,
             sid=session_id,
+            amr=tuple(amr),
         )
-        payload = {
+        payload: dict[str, Any] = {
             "sub": claims.sub,
             "email": claims.email,
             "role": claims.role,
@@ -150,6 +160,8 @@ class SigningKeys:
             "aud": audience,
             "sid": claims.sid,
         }
+        if claims.amr:
+            payload["amr"] = list(claims.amr)
         token = jwt.encode(payload, self._private, algorithm=ALGORITHM, headers={"kid": self.kid})
         return token, claims
 
@@ -234,6 +246,16 @@ class TokenVerifier:
                 iat=int(payload["iat"]),
                 exp=int(payload["exp"]),
                 sid=str(payload.get("sid", "")),
+                amr=_amr(payload.get("amr")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise Unauthenticated("Invalid token") from exc
+
+
+def _amr(value: Any) -> tuple[str, ...]:
+    """The `amr` claim: absent means none; anything but a list of strings is a bad token."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("amr must be a list of strings")
+    return tuple(value)

@@ -221,6 +221,7 @@ export const CONTRACT_CODES = new Set([
   'RATE_LIMITED',
   'PAYMENT_PROVIDER_ERROR',
   'INTERNAL_SERVER_ERROR',
+  'MFA_REQUIRED', // login of a TOTP-enrolled account; extensions.mfaToken passes through as is
 ]);
 
 /** Codes the gateway (GraphQL Yoga 5.24, @graphql-tools/executor) gives to requests the client

@@ -8,7 +8,7 @@ from functools import cached_property
 from aiodataloader import DataLoader
 
 from shared.context import DbAccess
-from subgraphs.auth import repository
+from subgraphs.auth import mfa_repository, repository
 from subgraphs.auth.models import User
 
 
@@ -26,6 +26,19 @@ class UserByIdLoader(DataLoader[uuid.UUID, User | None]):
         return [by_id.get(key) for key in keys]
 
 
+class MfaEnabledByUserIdLoader(DataLoader[uuid.UUID, bool]):
+    """Whether each user has confirmed TOTP, in one statement (in key order)."""
+
+    def __init__(self, db: DbAccess) -> None:
+        super().__init__()
+        self._db = db
+
+    async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[bool]:
+        async with self._db() as session:
+            enabled = await mfa_repository.enabled_user_ids(session, user_ids=keys)
+        return [key in enabled for key in keys]
+
+
 class Loaders:
     def __init__(self, db: DbAccess) -> None:
         self._db = db
@@ -33,3 +46,7 @@ class Loaders:
     @cached_property
     def user_by_id(self) -> UserByIdLoader:
         return UserByIdLoader(self._db)
+
+    @cached_property
+    def mfa_enabled_by_user_id(self) -> MfaEnabledByUserIdLoader:
+        return MfaEnabledByUserIdLoader(self._db)

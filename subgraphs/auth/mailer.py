@@ -1,11 +1,13 @@
 """The background sender of `auth.outbound_emails`.
 
 Runs inside the auth app (started on start-up, stopped on shut-down). It polls about every second
-and is woken at once when a commit queued mail. Due rows are claimed with `FOR UPDATE SKIP
-LOCKED`, so several replicas never send the same row at the same time; each message goes out
-through blocking `smtplib` in a worker thread with a timeout. A failure is retried with
-exponential backoff (capped), up to `MAX_ATTEMPTS`, after which the row is left with
-`next_attempt_at = NULL` and its `last_error` for an operator. Delivery is at least once.
+and is woken at once when a commit queued mail (or recorded a password-reset request, which
+each pass first turns into a token and a mail: `recovery.process_reset_requests`). Due rows
+are claimed with `FOR UPDATE SKIP LOCKED`, so several replicas never send the same row at the
+same time; each message goes out through blocking `smtplib` in a worker thread with a timeout.
+A failure is retried with exponential backoff (capped), up to `MAX_ATTEMPTS`, after which the
+row is left with `next_attempt_at = NULL` and its `last_error` for an operator. Delivery is at
+least once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.lifetime import Resources
 from shared.tasks import stop_tasks, wait_event
-from subgraphs.auth import repository
+from subgraphs.auth import recovery, repository
 from subgraphs.auth.models import OutboundEmail
 from subgraphs.auth.runtime import AuthRuntime
 
@@ -70,7 +72,13 @@ class MailSender:
             await wait_event(wake, self.poll_seconds)
 
     async def send_due(self) -> int:
-        """Send one batch of due mail; returns how many rows it handled."""
+        """Turn recorded reset requests into mail, then send one batch of due mail; returns how
+        many mail rows it handled."""
+        async with self.sessionmaker() as session:
+            while await recovery.process_reset_requests(
+                session, runtime=self.runtime, limit=BATCH_SIZE
+            ):
+                pass
         async with self.sessionmaker() as session:
             now = datetime.now(UTC)
             rows = await repository.due_emails(session, now=now, limit=BATCH_SIZE)

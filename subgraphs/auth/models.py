@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -69,6 +71,9 @@ class RefreshToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(TZ)
     revoked_at: Mapped[datetime | None] = mapped_column(TZ)
     ip: Mapped[str | None] = mapped_column(String(64))
+    # How the session's login was authenticated (RFC 8176 `amr`, space-separated): "pwd" or
+    # "pwd otp"; every access token of the family carries it.
+    amr: Mapped[str] = mapped_column(String(64), default="pwd")
 
 
 class OneTimeToken(Base):
@@ -107,3 +112,48 @@ class OutboundEmail(Base):
     # NULL once sent or given up on (see mailer.MAX_ATTEMPTS).
     next_attempt_at: Mapped[datetime | None] = mapped_column(TZ)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PasswordResetRequest(Base):
+    """A recorded `requestPasswordReset`, turned into a token and a mail (or nothing) by the
+    mail sender's pass (`recovery.process_reset_requests`), then deleted."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    requested_at: Mapped[datetime] = mapped_column(TZ, index=True)
+
+
+class TotpCredential(Base):
+    """A user's TOTP secret (AES-GCM encrypted; the key is never in the database). Unconfirmed
+    (`confirmed_at` NULL) while enrolment is in progress."""
+
+    __tablename__ = "totp_credentials"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    confirmed_at: Mapped[datetime | None] = mapped_column(TZ)
+    # The newest 30-second step whose code was accepted: that step and older ones are refused.
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code, stored as a keyed hash (`mfa_crypto.MfaKeys.code_hash`)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    used_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+Index(
+    "uq_recovery_codes_user_id_code_hash", RecoveryCode.user_id, RecoveryCode.code_hash, unique=True
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from subgraphs.auth import recovery, service, user_admin
+from subgraphs.auth import mfa, recovery, service, user_admin
 from subgraphs.auth.context import Context
 from subgraphs.auth.types import (
     ADMIN,
@@ -13,6 +13,8 @@ from subgraphs.auth.types import (
     LoginInput,
     RegisterInput,
     Role,
+    TotpEnabled,
+    TotpSetup,
     UpdateUserInput,
     User,
 )
@@ -88,6 +90,52 @@ async def resolve_delete_user(info: Info, id: strawberry.ID) -> bool:
     )
 
 
+async def resolve_login_with_totp(info: Info, mfa_token: str, code: str) -> AuthPayload:
+    ctx = info.context
+    issued = await mfa.login_with_totp(
+        session=ctx.session,
+        runtime=ctx.runtime,
+        redis=ctx.redis,
+        client_ip=ctx.client_ip,
+        mfa_token=mfa_token,
+        code=code,
+    )
+    return AuthPayload.from_session(issued)
+
+
+async def resolve_start_totp_enrollment(info: Info) -> TotpSetup:
+    ctx = info.context
+    setup = await mfa.start_enrollment(
+        session=ctx.session, runtime=ctx.runtime, principal=ctx.require_principal()
+    )
+    return TotpSetup(secret=setup.secret, otpauth_uri=setup.otpauth_uri)
+
+
+async def resolve_confirm_totp_enrollment(info: Info, code: str) -> TotpEnabled:
+    ctx = info.context
+    codes = await mfa.confirm_enrollment(
+        session=ctx.session,
+        runtime=ctx.runtime,
+        redis=ctx.redis,
+        client_ip=ctx.client_ip,
+        principal=ctx.require_principal(),
+        code=code,
+    )
+    return TotpEnabled(recovery_codes=codes)
+
+
+async def resolve_disable_totp(info: Info, code: str) -> bool:
+    ctx = info.context
+    return await mfa.disable_totp(
+        session=ctx.session,
+        runtime=ctx.runtime,
+        redis=ctx.redis,
+        client_ip=ctx.client_ip,
+        principal=ctx.require_principal(),
+        code=code,
+    )
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation
@@ -117,6 +165,29 @@ class Mutation:
             password=input.password,
         )
         return AuthPayload.from_session(issued)
+
+    login_with_totp: AuthPayload = strawberry.mutation(
+        resolver=resolve_login_with_totp,
+        description="The second login step of a TOTP-enrolled account: the mfaToken from "
+        "login's MFA_REQUIRED error and a TOTP or recovery code. Wrong code: BAD_USER_INPUT "
+        "(try again); expired or used mfaToken: UNAUTHENTICATED (log in again).",
+    )
+    start_totp_enrollment: TotpSetup = strawberry.federation.mutation(
+        resolver=resolve_start_totp_enrollment,
+        authenticated=True,
+        description="A new TOTP secret (replaces an unconfirmed one). Already enabled: CONFLICT.",
+    )
+    confirm_totp_enrollment: TotpEnabled = strawberry.federation.mutation(
+        resolver=resolve_confirm_totp_enrollment,
+        authenticated=True,
+        description="Turn TOTP on with a current code; returns 10 single-use recovery codes, "
+        "shown once. Wrong code: BAD_USER_INPUT.",
+    )
+    disable_totp: bool = strawberry.federation.mutation(
+        resolver=resolve_disable_totp,
+        authenticated=True,
+        description="Turn TOTP off with a current TOTP code or a recovery code.",
+    )
 
     @strawberry.mutation
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:

@@ -1,7 +1,9 @@
 """Password reset and e-mail verification: single-use tokens (stored hashed) sent by mail.
 
 The mail row is written in the same transaction as the token, and sent by `mailer.MailSender`
-after the commit; nothing here talks to SMTP.
+after the commit; nothing here talks to SMTP. A reset request is only recorded on the request
+path (the same work whether or not the account exists); the sender's pass runs
+`process_reset_requests`, which makes the token and the mail.
 """
 
 from __future__ import annotations
@@ -83,7 +85,13 @@ async def request_password_reset(
     client_ip: str | None,
     email: str,
 ) -> bool:
-    """Always true: whether the account exists is never revealed."""
+    """Always true: whether the account exists is never revealed, not even by the time taken.
+
+    The request path does the same work for every well-formed address (one INSERT of the
+    normalised address into `password_reset_requests`, a commit, a wake-up of the mail sender);
+    the account lookup, the token and the mail happen in `process_reset_requests`, off the
+    request path. A malformed address (syntax only, which the caller knows anyway) records
+    nothing."""
     limits = runtime.limits
     normalized = lookup_email(email)
     await RateLimiter(redis, prefix=RATE_LIMIT_PREFIX).hit(
@@ -92,36 +100,49 @@ async def request_password_reset(
     )
     if normalized is None:
         return True
-    user = await repository.get_user_by_email(session, email=normalized)
-    if user is None or user.deleted_at is not None:
-        return True
-    now = datetime.now(UTC)
-    settings = runtime.settings
-    token = await _new_token(
-        session,
-        user=user,
-        purpose=PURPOSE_PASSWORD_RESET,
-        ttl_seconds=settings.password_reset_ttl_seconds,
-        now=now,
-    )
-    minutes = settings.password_reset_ttl_seconds // 60
-    await repository.queue_email(
-        session,
-        to=user.email,
-        subject="Reset your password",
-        body=(
-            f"Hello {user.name},\n\n"
-            "Someone asked to reset the password of your account. To choose a new password, "
-            "open this link:\n\n"
-            f"{_link(runtime, 'reset-password', token)}\n\n"
-            f"The link works once and expires in {minutes} minutes. If you did not ask for "
-            "this, ignore this message: your password stays the same.\n"
-        ),
-        now=now,
-    )
+    await repository.insert_reset_request(session, email=normalized, now=datetime.now(UTC))
     await session.commit()
     runtime.wake_mailer()
     return True
+
+
+async def process_reset_requests(session: AsyncSession, *, runtime: AuthRuntime, limit: int) -> int:
+    """Turn recorded reset requests into a token and a mail for each live account (nothing for
+    unknown or deleted addresses), delete them, commit; returns how many were handled."""
+    requests = await repository.claim_reset_requests(session, limit=limit)
+    if not requests:
+        return 0
+    now = datetime.now(UTC)
+    settings = runtime.settings
+    minutes = settings.password_reset_ttl_seconds // 60
+    for request in requests:
+        user = await repository.get_user_by_email(session, email=request.email)
+        if user is None or user.deleted_at is not None:
+            continue
+        token = await _new_token(
+            session,
+            user=user,
+            purpose=PURPOSE_PASSWORD_RESET,
+            ttl_seconds=settings.password_reset_ttl_seconds,
+            now=now,
+        )
+        await repository.queue_email(
+            session,
+            to=user.email,
+            subject="Reset your password",
+            body=(
+                f"Hello {user.name},\n\n"
+                "Someone asked to reset the password of your account. To choose a new password, "
+                "open this link:\n\n"
+                f"{_link(runtime, 'reset-password', token)}\n\n"
+                f"The link works once and expires in {minutes} minutes. If you did not ask for "
+                "this, ignore this message: your password stays the same.\n"
+            ),
+            now=now,
+        )
+    await repository.delete_reset_requests(session, ids=[r.id for r in requests])
+    await session.commit()
+    return len(requests)
 
 
 async def _redeem(session: AsyncSession, *, token: str, purpose: str, now: datetime) -> User:

@@ -8,10 +8,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.auth.models import OneTimeToken, OutboundEmail, OutboxEvent, RefreshToken, User
+from subgraphs.auth.models import (
+    OneTimeToken,
+    OutboundEmail,
+    OutboxEvent,
+    PasswordResetRequest,
+    RefreshToken,
+    User,
+)
 
 
 async def get_user(
@@ -80,6 +87,7 @@ async def insert_refresh_token(
     now: datetime,
     expires_at: datetime,
     ip: str | None,
+    amr: str = "pwd",
 ) -> RefreshToken:
     token = RefreshToken(
         id=uuid.uuid4(),
@@ -90,6 +98,7 @@ async def insert_refresh_token(
         created_at=now,
         expires_at=expires_at,
         ip=ip[:64] if ip else None,
+        amr=amr,
     )
     session.add(token)
     return token
@@ -218,3 +227,25 @@ async def due_emails(session: AsyncSession, *, now: datetime, limit: int) -> lis
         .with_for_update(skip_locked=True)
     )
     return list(result.scalars())
+
+
+async def insert_reset_request(session: AsyncSession, *, email: str, now: datetime) -> None:
+    session.add(PasswordResetRequest(id=uuid.uuid4(), email=email, requested_at=now))
+
+
+async def claim_reset_requests(session: AsyncSession, *, limit: int) -> list[PasswordResetRequest]:
+    """The oldest recorded reset requests, locked (other replicas skip them)."""
+    result = await session.execute(
+        select(PasswordResetRequest)
+        .order_by(PasswordResetRequest.requested_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(result.scalars())
+
+
+async def delete_reset_requests(session: AsyncSession, *, ids: Sequence[uuid.UUID]) -> None:
+    await session.execute(
+        delete(PasswordResetRequest).where(PasswordResetRequest.id.in_(ids)),
+        execution_options={"synchronize_session": False},
+    )

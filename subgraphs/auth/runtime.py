@@ -1,5 +1,5 @@
 """What the auth service holds for its lifetime besides the shared resources: settings, signing
-keys, the password hasher, the rate limits and the mail sender's wake-up call."""
+keys, the password hasher, the rate limits, the TOTP keys and the mail sender's wake-up call."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from shared.config import AppEnv, AuthSettings, ConfigurationError
 from shared.ratelimit import RateLimit
 from shared.tokens import SigningKeys, dev_key_path, ensure_dev_key, split_pems
+from subgraphs.auth.mfa_crypto import MfaKeys
 from subgraphs.auth.passwords import Passwords
 
 
@@ -24,6 +25,8 @@ class AuthLimits:
     reset_request_account: RateLimit
     reset_ip: RateLimit
     change_password_account: RateLimit
+    mfa_ip: RateLimit
+    mfa_account: RateLimit
 
     @classmethod
     def from_settings(cls, settings: AuthSettings) -> AuthLimits:
@@ -39,6 +42,8 @@ class AuthLimits:
             reset_request_account=RateLimit("reset-request:account", per_account, window),
             reset_ip=RateLimit("reset:ip", per_ip, window),
             change_password_account=RateLimit("change-password:account", per_account, window),
+            mfa_ip=RateLimit("mfa:ip", per_ip, window),
+            mfa_account=RateLimit("mfa:account", per_account, window),
         )
 
 
@@ -59,6 +64,7 @@ class AuthRuntime:
     keys: SigningKeys
     passwords: Passwords
     limits: AuthLimits
+    mfa_keys: MfaKeys
     mail_queued: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
@@ -68,6 +74,7 @@ class AuthRuntime:
             keys=load_signing_keys(settings),
             passwords=passwords or Passwords(),
             limits=AuthLimits.from_settings(settings),
+            mfa_keys=MfaKeys.from_settings(settings),
         )
 
     def wake_mailer(self) -> None:

@@ -2,24 +2,25 @@
 
 Every function that changes state does it in ONE transaction on the given session (state, outbox
 event and queued mail together) and commits it; Redis denylist entries are written right after
-the commit. Password reset and e-mail verification live in `recovery.py`.
+the commit. Password reset and e-mail verification live in `recovery.py`; the second factor
+(TOTP) in `mfa.py`; the lockout and rate limiter both use in `lockout.py`.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import Principal
-from shared.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
-from shared.ratelimit import RateLimiter
+from shared.errors import BadUserInput, Conflict, Forbidden, MfaRequired, Unauthenticated
 from shared.scopes import Role
-from subgraphs.auth import events, recovery, repository
+from subgraphs.auth import events, mfa, recovery, repository
+from subgraphs.auth.lockout import client_key, count_failure, limiter, record_sign_in
 from subgraphs.auth.models import User
 from subgraphs.auth.passwords import (
     check_password_policy,
@@ -40,19 +41,10 @@ log = logging.getLogger("bff.auth")
 
 LOGIN_FAILED = "Invalid email or password"
 REFRESH_FAILED = "Invalid refresh token"
-RATE_LIMIT_PREFIX = "rl:auth"
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def limiter(redis: Redis) -> RateLimiter:
-    return RateLimiter(redis, prefix=RATE_LIMIT_PREFIX)
-
-
-def _ip(client_ip: str | None) -> str:
-    return client_ip or "unknown"
 
 
 async def register(
@@ -68,11 +60,12 @@ async def register(
 ) -> IssuedSession:
     limits = runtime.limits
     await limiter(redis).hit(
-        (limits.register_ip, _ip(client_ip)),
+        (limits.register_ip, client_key(client_ip)),
         (limits.register_account, email.strip().lower()),
     )
-    if role is Role.ADMIN:
-        raise Forbidden("ADMIN accounts cannot be self-registered")
+    if role is not Role.CUSTOMER:
+        # VENDOR (payments scopes) and ADMIN accounts are created or promoted by an ADMIN.
+        raise Forbidden("Only CUSTOMER accounts can be self-registered")
     email = normalize_email(email)
     name = clean_name(name)
     check_password_policy(password, email=email, field="password")
@@ -120,7 +113,9 @@ async def login(
     limits = runtime.limits
     rate = limiter(redis)
     account = lookup_email(email) or email.strip().lower()
-    attempt = await rate.hit((limits.login_ip, _ip(client_ip)), (limits.login_account, account))
+    attempt = await rate.hit(
+        (limits.login_ip, client_key(client_ip)), (limits.login_account, account)
+    )
     now = utcnow()
     user = await repository.get_user_by_email(session, email=account, for_update=True)
     # Unknown, deleted and locked accounts get the same answer, after the same hashing work.
@@ -129,16 +124,19 @@ async def login(
     locked = user is not None and user.locked_until is not None and user.locked_until > now
     if user is None or password_hash is None or locked or not matches:
         if user is not None and password_hash is not None and not locked:
-            _count_failure(runtime, user, now)
+            count_failure(runtime, user, now)
         await session.commit()
         raise Unauthenticated(LOGIN_FAILED)
 
     if runtime.passwords.needs_rehash(user.password_hash):
         user.password_hash = await runtime.passwords.hash(password)
-    user.failed_login_count = 0
-    user.locked_until = None
-    user.last_login_at = now
-    user.updated_at = now
+    if await mfa.is_enabled(session, user_id=user.id):
+        # The password was right, so its failed-login slot is given back; the lockout counter
+        # is left alone (only a complete sign-in clears it, so wrong codes keep counting).
+        await session.commit()
+        await rate.refund(attempt, keys=[rate.key(limits.login_account, account)])
+        raise MfaRequired(await mfa.start_mfa_login(redis, runtime=runtime, user_id=user.id))
+    record_sign_in(user, now)
     issued = await issue_session(session, runtime=runtime, user=user, now=now, ip=client_ip)
     await repository.add_event(
         session,
@@ -151,15 +149,6 @@ async def login(
     # A successful login does not use up the account's budget of failed attempts.
     await rate.refund(attempt, keys=[rate.key(limits.login_account, account)])
     return issued
-
-
-def _count_failure(runtime: AuthRuntime, user: User, now: datetime) -> None:
-    settings = runtime.settings
-    user.failed_login_count += 1
-    if user.failed_login_count >= settings.lockout_threshold:
-        user.locked_until = now + timedelta(seconds=settings.lockout_seconds)
-        user.failed_login_count = 0
-        log.warning("account locked", extra={"user_id": str(user.id)})
 
 
 def _usable(user: User | None, now: datetime) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,7 +42,13 @@ class IssuedSession:
     family_id: uuid.UUID
 
 
-def issue_access_token(runtime: AuthRuntime, *, user: User, family_id: uuid.UUID) -> str:
+PASSWORD_ONLY: tuple[str, ...] = ("pwd",)
+PASSWORD_AND_OTP: tuple[str, ...] = ("pwd", "otp")
+
+
+def issue_access_token(
+    runtime: AuthRuntime, *, user: User, family_id: uuid.UUID, amr: Sequence[str] = PASSWORD_ONLY
+) -> str:
     settings = runtime.settings
     role = Role(user.role)
     token, _claims = runtime.keys.issue(
@@ -54,6 +60,7 @@ def issue_access_token(runtime: AuthRuntime, *, user: User, family_id: uuid.UUID
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl_seconds,
         session_id=str(family_id),
+        amr=amr,
     )
     return token
 
@@ -66,9 +73,12 @@ async def issue_session(
     now: datetime,
     ip: str | None,
     parent: RefreshToken | None = None,
+    amr: Sequence[str] = PASSWORD_ONLY,
 ) -> IssuedSession:
-    """A refresh token (a new family, or the child of `parent`) and an access token for it."""
+    """A refresh token (a new family, or the child of `parent`) and an access token for it.
+    `amr` (how the login was authenticated) is kept with the family: a child inherits it."""
     family_id = parent.family_id if parent is not None else uuid.uuid4()
+    methods = tuple(parent.amr.split()) if parent is not None else tuple(amr)
     refresh_token = new_secret_token()
     await repository.insert_refresh_token(
         session,
@@ -79,9 +89,10 @@ async def issue_session(
         now=now,
         expires_at=now + timedelta(seconds=runtime.settings.refresh_token_ttl_seconds),
         ip=ip,
+        amr=" ".join(methods),
     )
     return IssuedSession(
-        access_token=issue_access_token(runtime, user=user, family_id=family_id),
+        access_token=issue_access_token(runtime, user=user, family_id=family_id, amr=methods),
         refresh_token=refresh_token,
         expires_in=runtime.settings.access_token_ttl_seconds,
         user=user,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 ADMIN = [[Scope.ADMIN.value]]
+SELF_OR_ADMIN = [["self_or_admin"]]
 
 
 @strawberry.enum(name="Role")
@@ -29,6 +30,10 @@ class Role(Enum):
 
     def to_domain(self) -> DomainRole:
         return DomainRole(self.value)
+
+
+async def resolve_mfa_enabled(root: User, info: strawberry.Info[Context, None]) -> bool:
+    return await info.context.loaders.mfa_enabled_by_user_id.load(uuid.UUID(str(root.id)))
 
 
 @strawberry.federation.type(keys=["id"], name="User")
@@ -45,6 +50,12 @@ class User:
     locked_until: datetime | None = strawberry.federation.field(
         description="Until when the account is locked after failed logins (ADMIN only).",
         requires_scopes=ADMIN,
+    )
+
+    mfa_enabled: bool = strawberry.federation.field(
+        resolver=resolve_mfa_enabled,
+        description="Whether the account signs in with TOTP as a second factor (self or ADMIN).",
+        policy=SELF_OR_ADMIN,
     )
 
     @classmethod
@@ -89,12 +100,29 @@ class AuthPayload:
         )
 
 
+@strawberry.type(description="A new TOTP secret: add it to an authenticator app (RFC 6238).")
+class TotpSetup:
+    secret: str = strawberry.field(description="Base32 secret, for typing in by hand.")
+    otpauth_uri: str = strawberry.field(description="otpauth:// URI, to show as a QR code.")
+
+
+@strawberry.type(description="TOTP is on. Show the recovery codes once: they are not kept.")
+class TotpEnabled:
+    recovery_codes: list[str] = strawberry.field(
+        description="10 single-use codes that replace a TOTP code when the device is lost."
+    )
+
+
 @strawberry.input
 class RegisterInput:
     email: str
     password: str
     name: str
-    role: Role | None = Role.CUSTOMER
+    role: Role | None = strawberry.field(
+        default=Role.CUSTOMER,
+        description="Only CUSTOMER: VENDOR or ADMIN is FORBIDDEN (an ADMIN creates or promotes "
+        "those).",
+    )
 
 
 @strawberry.input

@@ -21,11 +21,13 @@ from devtools.mailsink import read_messages
 from shared.config import AuthSettings
 from subgraphs.auth.app import create_app
 from subgraphs.auth.context import AuthDeps
+from subgraphs.auth.mfa_crypto import generate_key
 from subgraphs.auth.passwords import Passwords
 from subgraphs.auth.runtime import AuthRuntime
 from tests.helpers import ROUTER_SECRET, app_client, error_codes, gql
 
 PASSWORD = "Correct-Horse-Battery-9"
+TEST_TOTP_KEY = generate_key()  # TOTP_ENCRYPTION_KEY of the test apps (one per test session)
 
 USER_FIELDS = "id email name role emailVerified createdAt"
 PAYLOAD = f"accessToken refreshToken expiresIn user {{ {USER_FIELDS} }}"
@@ -58,6 +60,7 @@ def auth_settings(
         "redis_url": redis_url,
         "router_hmac_secret": ROUTER_SECRET,
         "jwt_private_key": private_pem.decode(),
+        "totp_encryption_key": TEST_TOTP_KEY,
         "smtp_host": "127.0.0.1",
         "public_app_url": "http://app.test",
         "log_json": False,

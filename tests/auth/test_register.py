@@ -1,4 +1,4 @@
-"""register: accounts, validation, ADMIN refusal, duplicates, outbox and verification mail."""
+"""register: accounts, validation, only CUSTOMER self-registers, duplicates, outbox, mail."""
 
 from __future__ import annotations
 
@@ -58,28 +58,32 @@ async def test_register_creates_customer_and_signs_in(
     assert payload["refreshToken"] not in stored
 
 
-async def test_register_vendor(auth: AuthHarness, unique_email: str) -> None:
-    payload = await auth.register(unique_email, role="VENDOR")
-    assert payload["user"]["role"] == "VENDOR"
-
-
 async def test_register_null_role_means_customer(auth: AuthHarness, unique_email: str) -> None:
     payload = await auth.register(unique_email, role=None)
     assert payload["user"]["role"] == "CUSTOMER"
 
 
-async def test_admin_self_registration_forbidden(
-    auth: AuthHarness, unique_email: str, db_session: AsyncSession
+@pytest.mark.parametrize("role", ["ADMIN", "VENDOR"])
+async def test_only_customers_may_self_register(
+    auth: AuthHarness, unique_email: str, db_session: AsyncSession, role: str
 ) -> None:
+    """Finding 4: VENDOR (payments scopes) and ADMIN are created or promoted by an ADMIN only;
+    nothing is stored (no account, no event, no mail)."""
     result = await auth.gql(
         REGISTER,
-        {"input": {"email": unique_email, "password": PASSWORD, "name": "X", "role": "ADMIN"}},
+        {"input": {"email": unique_email, "password": PASSWORD, "name": "X", "role": role}},
     )
     assert codes(result) == ["FORBIDDEN"]
+    assert result["data"] is None
     count = await db_session.scalar(
         text("SELECT count(*) FROM auth.users WHERE email = :e"), {"e": unique_email}
     )
     assert count == 0
+    mails = await db_session.scalar(
+        text("SELECT count(*) FROM auth.outbound_emails WHERE to_address = :e"),
+        {"e": unique_email},
+    )
+    assert mails == 0
 
 
 async def test_duplicate_email_conflict_case_insensitive(

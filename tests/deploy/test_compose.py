@@ -220,7 +220,9 @@ def test_processes_get_what_devstack_gives_them() -> None:
         for key in ("DATABASE_URL", "REDIS_URL", "ROUTER_HMAC_SECRET", "AUTH_JWKS_URL", "APP_ENV"):
             assert key in env, (name, key)
     auth = environment(all_services["auth"])
-    assert {"JWT_PRIVATE_KEY", "SMTP_HOST", "SMTP_PORT"} <= set(auth)
+    assert {"JWT_PRIVATE_KEY", "TOTP_ENCRYPTION_KEY", "SMTP_HOST", "SMTP_PORT"} <= set(auth)
+    for name in SUBGRAPHS:  # every subgraph enforces ADMIN_MFA_REQUIRED (shared/authz.py)
+        assert "ADMIN_MFA_REQUIRED" in environment(all_services[name]), name
     assert "mailpit" in auth["SMTP_HOST"]
     payments = environment(all_services["payments"])
     assert {"RAZORPAY_KEY_ID", "RAZORPAY_KEY_SECRET", "RAZORPAY_API_BASE_URL"} <= set(payments)

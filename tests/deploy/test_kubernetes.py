@@ -130,7 +130,13 @@ def test_deployment_has_probes_resources_and_runs_as_non_root(name: str) -> None
 
 def test_each_process_gets_its_secrets_by_reference() -> None:
     wanted = {
-        "auth": {"DATABASE_URL", "REDIS_URL", "ROUTER_HMAC_SECRET", "JWT_PRIVATE_KEY"},
+        "auth": {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "ROUTER_HMAC_SECRET",
+            "JWT_PRIVATE_KEY",
+            "TOTP_ENCRYPTION_KEY",
+        },
         "payments": {"DATABASE_URL", "REDIS_URL", "ROUTER_HMAC_SECRET", "RAZORPAY_KEY_SECRET"},
         "admin": {"DATABASE_URL", "REDIS_URL", "ROUTER_HMAC_SECRET"},
         "profile": {"DATABASE_URL", "REDIS_URL", "ROUTER_HMAC_SECRET"},

@@ -30,7 +30,15 @@ def test_without_a_razorpay_url_the_simulator_plays_razorpay(infra: Infra, tmp_p
         assert env["RAZORPAY_WEBHOOK_URLS"] == stack.url("webhooks", "/webhooks/razorpay")
         assert len(env["RAZORPAY_KEY_SECRET"]) >= 24
         assert ("Razorpay simulator", stack.url("simulator", "/_sim/docs")) in stack.summary()
-        first = (env["RAZORPAY_KEY_SECRET"], env["RAZORPAY_WEBHOOK_SECRET"], env["JWT_PRIVATE_KEY"])
+        first = (
+            env["RAZORPAY_KEY_SECRET"],
+            env["RAZORPAY_WEBHOOK_SECRET"],
+            env["JWT_PRIVATE_KEY"],
+            env["TOTP_ENCRYPTION_KEY"],
+        )
+        totp_key = tmp_path / "secrets" / "totp_encryption_key"
+        assert totp_key.read_text().strip() == env["TOTP_ENCRYPTION_KEY"]
+        assert totp_key.stat().st_mode & 0o777 == 0o600
     finally:
         stack.stop()
     again = make_stack(infra, tmp_path)
@@ -41,6 +49,7 @@ def test_without_a_razorpay_url_the_simulator_plays_razorpay(infra: Infra, tmp_p
             again.env["RAZORPAY_KEY_SECRET"],
             again.env["RAZORPAY_WEBHOOK_SECRET"],
             again.env["JWT_PRIVATE_KEY"],
+            again.env["TOTP_ENCRYPTION_KEY"],
         )
     finally:
         again.stop()
