@@ -276,6 +276,7 @@ async def test_delete_user_ends_every_way_in(
         audience=auth_runtime.settings.jwt_audience,
         ttl_seconds=900,
         session_id=uuid.uuid4().hex,
+        now=int(stamp) - 1,  # issued before the deletion, whatever second the test reaches now
     )
     _, error = await authenticate(f"Bearer {token}", verifier=auth_verifier, redis=redis)
     assert isinstance(error, Unauthenticated)
