@@ -236,9 +236,9 @@ class WebhookSettings(Settings):
     webhook_unknown_order_max_attempts: int = 5
     webhook_backoff_base_seconds: float = 5.0
     webhook_backoff_max_seconds: float = 900.0
-    # Stored events applied (or parked) longer ago than this are pruned by the worker; events not
-    # yet applied are never pruned.
-    webhook_event_retention_days: float = Field(default=30.0, gt=0)
+    # Stored events applied longer ago than this are pruned by the worker (hourly); events not yet
+    # applied (waiting or parked) never are. At least a day: Razorpay retries for 24 hours.
+    webhook_event_retention_days: float = Field(default=30.0, ge=1)
 
     @model_validator(mode="after")
     def _check_previous_secret(self) -> WebhookSettings:
