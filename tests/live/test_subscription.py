@@ -35,6 +35,7 @@ CANCEL = "mutation X($id: ID!) { cancelPayment(id: $id) { id status updatedAt } 
 
 
 async def create_payment(replicas: Replicas, customer: Caller, payee: Caller) -> str:
+    await replicas.register(payee)  # a payee must be a VENDOR auth knows
     result = await replicas.gql(
         replicas.b,
         CREATE,
