@@ -186,6 +186,17 @@ class PaymentsSettings(Settings):
     reconcile_window_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
     reconcile_batch_size: int = Field(default=100, ge=1)
 
+    # Live updates (subgraphs/payments/live/): live `paymentUpdated` subscriptions allowed per
+    # WebSocket connection and per user (across connections and replicas: Redis slots that expire
+    # `slot_ttl` after their process stops refreshing them); one pub/sub connection per process
+    # fans out to per-subscriber queues of `queue_size` (a subscriber that falls that far behind
+    # is dropped); the live-update Redis client holds at most `redis_max_connections`.
+    ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    ws_max_subscriptions_per_user: int = Field(default=50, ge=1)
+    ws_subscription_slot_ttl_seconds: float = Field(default=60.0, gt=0)
+    live_updates_queue_size: int = Field(default=32, ge=1)
+    live_updates_redis_max_connections: int = Field(default=4, ge=2)
+
     def razorpay_base_url(self) -> str:
         """RAZORPAY_API_BASE_URL, else Razorpay itself in production and the bundled simulator
         (`python -m subgraphs.payments.simulator`, :4010) elsewhere. The SDK appends `/v1`."""
@@ -243,6 +254,9 @@ class WebhookSettings(Settings):
     webhook_unknown_order_max_attempts: int = 5
     webhook_backoff_base_seconds: float = 5.0
     webhook_backoff_max_seconds: float = 900.0
+    # Stored events applied longer ago than this are pruned by the worker (hourly); events not yet
+    # applied (waiting or parked) never are. At least a day: Razorpay retries for 24 hours.
+    webhook_event_retention_days: float = Field(default=30.0, ge=1)
 
     @model_validator(mode="after")
     def _check_previous_secret(self) -> WebhookSettings:

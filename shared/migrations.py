@@ -41,7 +41,8 @@ class SharedSchema:
 SCHEMAS: Mapping[str, SharedSchema] = {
     "auth": SharedSchema(publishes=frozenset({"user_directory"})),
     "payments": SharedSchema(
-        publishes=frozenset({"payment_facts"}), reads=frozenset({"admin.payment_settings"})
+        publishes=frozenset({"payment_facts"}),
+        reads=frozenset({"admin.payment_settings", "auth.user_directory"}),
     ),
     "admin": SharedSchema(
         publishes=frozenset({"payment_settings"}),

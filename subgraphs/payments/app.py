@@ -24,7 +24,7 @@ def create_app(
     """`deps` defaults to `PaymentsDeps.from_settings` (a gateway when Razorpay keys are set)."""
     settings = settings or payments_settings()
     deps = deps or PaymentsDeps.from_settings(settings)
-    background: list[Background] = [relay_task(), ConsumerTasks(CONSUMERS)]
+    background: list[Background] = [relay_task(), ConsumerTasks(CONSUMERS), deps.live]
     if deps.gateway is not None:
         background.append(ReconcilerTask(deps.gateway, settings))
     return create_subgraph_app(

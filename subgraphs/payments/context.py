@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.config import PaymentsSettings
 from shared.context import SubgraphContext, SubgraphDeps, VerifierFactory
 from shared.errors import PaymentProviderError
+from subgraphs.payments.live.hub import LiveUpdates
 from subgraphs.payments.loaders import Loaders
 from subgraphs.payments.provider.razorpay import RazorpayGateway
 
@@ -15,9 +16,11 @@ from subgraphs.payments.provider.razorpay import RazorpayGateway
 @dataclass(frozen=True, kw_only=True)
 class PaymentsDeps(SubgraphDeps):
     """The Razorpay gateway; None when no Razorpay keys are set (checkout, verification and
-    refunds then answer PAYMENT_PROVIDER_ERROR, and no reconciler runs)."""
+    refunds then answer PAYMENT_PROVIDER_ERROR, and no reconciler runs). `live`: the process's
+    live-update listener (a background part of the app, see `live/hub.py`)."""
 
     gateway: RazorpayGateway | None = None
+    live: LiveUpdates = field(default_factory=LiveUpdates)
 
     @classmethod
     def from_settings(
@@ -38,6 +41,8 @@ class Context(SubgraphContext[PaymentsDeps]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.loaders = Loaders(self.db)
+        # Live subscriptions of this WebSocket connection (the context lives as long as it).
+        self.live_subscriptions = 0
 
     def gateway(self) -> RazorpayGateway:
         """The Razorpay gateway, or PAYMENT_PROVIDER_ERROR when no Razorpay keys are set."""

@@ -5,7 +5,11 @@ Authorised when the subscription starts: the field's directives (`@authenticated
 anyone else, or an unknown id: NOT_FOUND, and the subscription ends with that `error`). Then
 each update announced on the payment's Redis channel (`live/pubsub.py`) is re-read in a session
 of its own and pushed when its status or `updatedAt` changed. The subscription ends with
-UNAUTHENTICATED when the caller's token expires or is revoked.
+UNAUTHENTICATED when the caller's token expires or is revoked, and with RATE_LIMITED when it fell
+`LIVE_UPDATES_QUEUE_SIZE` updates behind (`live/hub.py`). At most
+`WS_MAX_SUBSCRIPTIONS_PER_CONNECTION` live subscriptions per connection (counted on the
+connection's context) and `WS_MAX_SUBSCRIPTIONS_PER_USER` per user (Redis slots, every replica):
+the one beyond is refused with RATE_LIMITED.
 
 Over WebSocket the context is per connection (the principal comes from `connection_init`, see
 `shared.app.SubgraphRouter.on_ws_connect`): nothing here keeps the connection's session open.
@@ -17,7 +21,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
 from datetime import datetime
 
 import strawberry
@@ -28,7 +31,7 @@ from shared.errors import Unauthenticated
 from subgraphs.payments import access, service
 from subgraphs.payments import repository as repo
 from subgraphs.payments.context import Context
-from subgraphs.payments.live.pubsub import payment_updates
+from subgraphs.payments.live.hub import Feed, TooManySubscriptions
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.types import READ, Payment
 
@@ -55,26 +58,55 @@ async def _release_connection_session(context: Context) -> None:
 
 
 async def _updates(
-    context: Context, principal: Principal, row: PaymentRow
+    context: Context, principal: Principal, row: PaymentRow, feed: Feed
 ) -> AsyncGenerator[Payment, None]:
     last: tuple[str, datetime] = (row.status, row.updated_at)
     deadline = asyncio.get_running_loop().time() + max(0.0, principal.expires_at - time.time())
-    async with aclosing(payment_updates(context.redis, row.id)) as updates:
-        while True:
-            # The first item comes once subscribed: a change committed since `row` was read is
-            # pushed then, so none is missed. (The deadline never spans a `yield`.)
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await anext(updates)
-            except TimeoutError:
-                raise Unauthenticated("Token expired") from None
-            await ensure_not_revoked(principal, context.redis)
-            current = await _reload(context, principal, row.id)
-            if (current.status, current.updated_at) == last:
-                continue  # already pushed (a duplicate delivery, or no visible change)
-            last = (current.status, current.updated_at)
-            yield Payment.from_row(current)
-            await _release_connection_session(context)
+    redis = context.deps.live.redis  # the live-update client: a bounded pool
+    while True:
+        # The first item comes once subscribed: a change committed since `row` was read is
+        # pushed then, so none is missed. (The deadline never spans a `yield`.)
+        try:
+            async with asyncio.timeout_at(deadline):
+                await anext(feed)
+        except TimeoutError:
+            raise Unauthenticated("Token expired") from None
+        except StopAsyncIteration:
+            return  # the process is stopping
+        await ensure_not_revoked(principal, redis)
+        current = await _reload(context, principal, row.id)
+        if (current.status, current.updated_at) == last:
+            continue  # already pushed (a duplicate delivery, or no visible change)
+        last = (current.status, current.updated_at)
+        yield Payment.from_row(current)
+        await _release_connection_session(context)
+
+
+class LiveSubscription:
+    """What the resolver returns: the updates, and the subscription's slots (the connection's and
+    the user's), given back when it is closed, even if it never started."""
+
+    def __init__(self, context: Context, updates: AsyncGenerator[Payment, None], feed: Feed):
+        self._context = context
+        self._updates = updates
+        self._feed = feed
+        self._closed = False
+
+    def __aiter__(self) -> LiveSubscription:
+        return self
+
+    async def __anext__(self) -> Payment:
+        return await anext(self._updates)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._updates.aclose()
+        finally:
+            self._context.live_subscriptions -= 1
+            await self._feed.aclose()
 
 
 async def subscribe_payment_updated(
@@ -83,12 +115,21 @@ async def subscribe_payment_updated(
     context = info.context
     principal = context.require_principal()
     payment_id = service.parse_id(str(id), field="id")
-    await ensure_not_revoked(principal, context.redis)
+    live = context.deps.live
+    if context.live_subscriptions >= live.config.per_connection:
+        raise TooManySubscriptions("connection")
+    await ensure_not_revoked(principal, live.redis)
     async with context.new_session() as session:
         row = await service.get_visible_payment(
             session=session, principal=principal, payment_id=payment_id
         )
-    return _updates(context, principal, row)
+    context.live_subscriptions += 1
+    try:
+        feed = await live.open(row.id, principal.id)
+    except BaseException:
+        context.live_subscriptions -= 1
+        raise
+    return LiveSubscription(context, _updates(context, principal, row, feed), feed)
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from devtools.embedded import EmbeddedRedis
@@ -28,6 +28,7 @@ from shared.tokens import SigningKeys, generate_private_key_pem
 from tests.conftest import Infra
 from tests.helpers import ROUTER_SECRET, Caller, gql, make_caller, scratch_database
 from tests.live.processes import JwksServer, PaymentsProcess, start_ready
+from tests.payments.people import registered
 
 
 @pytest.fixture(scope="session")
@@ -103,9 +104,20 @@ class Replicas:
     b: PaymentsProcess
     keys: SigningKeys
     settings: PaymentsSettings
+    database_url: str
 
     def caller(self, role: Role, **kw: Any) -> Caller:
         return make_caller(self.keys, self.settings, role, **kw)
+
+    async def register(self, caller: Caller) -> None:
+        """Make the caller an account auth knows (committed): payments may then name it as a
+        payer or payee."""
+        engine = create_async_engine(async_url(self.database_url), poolclass=NullPool)
+        try:
+            async with AsyncSession(engine) as session, session.begin():
+                await registered(session, caller.role, user_id=caller.id)
+        finally:
+            await engine.dispose()
 
     async def gql(
         self,
@@ -140,6 +152,7 @@ async def replicas(infra: Infra, jwks: JwksServer, keys: SigningKeys) -> AsyncIt
             *processes,
             keys=keys,
             settings=PaymentsSettings(app_env="test", router_hmac_secret=ROUTER_SECRET),
+            database_url=infra.database_url,
         )
     finally:
         for process in processes:

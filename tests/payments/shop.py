@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.scopes import Role
 from subgraphs.payments.models import OutboxEvent, PaymentTransaction
 from tests.helpers import Caller, Subgraph
+from tests.payments.people import member
 from tests.simulator.support import Sim
 
 FIELDS = """id type status amount amountRefunded currency razorpayOrderId razorpayPaymentId
@@ -39,7 +40,7 @@ async def create(shop: Subgraph, caller: Caller, amount: str = "99.99", **extra:
 
 async def customer_payment(shop: Subgraph, amount: str = "99.99") -> tuple[Caller, Caller, str]:
     """(customer, payee vendor, payment id) of a PENDING PAYMENT the customer pays the vendor."""
-    customer, vendor = shop.caller(Role.CUSTOMER), shop.caller(Role.VENDOR)
+    customer, vendor = shop.caller(Role.CUSTOMER), await member(shop, Role.VENDOR)
     return customer, vendor, await create(shop, customer, amount, payeeId=str(vendor.id))
 
 

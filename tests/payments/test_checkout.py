@@ -7,6 +7,7 @@ import uuid
 
 from shared.scopes import Role
 from tests.helpers import Subgraph, error_codes
+from tests.payments.people import member
 from tests.payments.shop import (
     PAYMENT,
     START,
@@ -73,7 +74,7 @@ async def test_customer_flow_create_checkout_pay_verify(shop: Subgraph, simulato
 
 
 async def test_vendor_initiated_flow(shop: Subgraph, simulator: Sim) -> None:
-    vendor, customer = shop.caller(Role.VENDOR), shop.caller(Role.CUSTOMER)
+    vendor, customer = shop.caller(Role.VENDOR), await member(shop, Role.CUSTOMER)
     payment_id = await create(shop, vendor, "1500.00", payerId=str(customer.id))
     refused = await shop.gql(START, {"id": payment_id}, as_=vendor)
     assert error_codes(refused) == ["FORBIDDEN"]  # the vendor sees it but does not pay it

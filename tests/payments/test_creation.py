@@ -22,14 +22,14 @@ from subgraphs.payments.lifecycle.creation import NewPayment
 from subgraphs.payments.lifecycle.limits import ENABLED_CURRENCIES, LIMITS
 from subgraphs.payments.models import OutboxEvent, PaymentTransaction
 from subgraphs.payments.repository import PaymentQuery
-from tests.payments.people import new, principal
+from tests.payments.people import new, principal, registered
 
 
 async def test_customer_creates_a_pending_payment_with_transaction_and_event(
     db_session: AsyncSession,
 ) -> None:
     customer = principal(Role.CUSTOMER)
-    payee = uuid.uuid4()
+    payee = await registered(db_session, Role.VENDOR)
     payment = await creation.create_payment(
         session=db_session,
         principal=customer,
@@ -64,7 +64,7 @@ async def test_customer_creates_a_pending_payment_with_transaction_and_event(
 
 async def test_vendor_creates_an_initiated_request_for_a_payer(db_session: AsyncSession) -> None:
     vendor = principal(Role.VENDOR)
-    payer = uuid.uuid4()
+    payer = await registered(db_session, Role.CUSTOMER)
     payment = await creation.create_payment(
         session=db_session, principal=vendor, new=new(payer_id=str(payer))
     )
@@ -80,7 +80,8 @@ async def test_admin_creates_a_request_when_naming_a_payer_else_a_payment(
     db_session: AsyncSession,
 ) -> None:
     admin = principal(Role.ADMIN)
-    payer, payee = uuid.uuid4(), uuid.uuid4()
+    payer = await registered(db_session, Role.CUSTOMER)
+    payee = await registered(db_session, Role.VENDOR)
     request = await creation.create_payment(
         session=db_session, principal=admin, new=new(payer_id=str(payer), payee_id=str(payee))
     )

@@ -14,6 +14,7 @@ from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.schema import create_schema
 from tests.helpers import Subgraph, count_statements, error_codes, gql
 from tests.payments.factories import insert_payment
+from tests.payments.people import member
 
 PAYMENT_FIELDS = """id type status amount amountRefunded currency description
   payer { id } payee { id } createdBy { id } razorpayOrderId razorpayPaymentId
@@ -323,7 +324,7 @@ async def test_listing_cost_does_not_grow_with_the_page(
 
 
 async def test_create_and_cancel_over_graphql(payments: Subgraph) -> None:
-    customer, vendor = payments.caller(Role.CUSTOMER), payments.caller(Role.VENDOR)
+    customer, vendor = await member(payments, Role.CUSTOMER), payments.caller(Role.VENDOR)
     created = await payments.ok(
         CREATE, {"input": {"amount": "250.50", "description": "Tea"}}, as_=customer
     )

@@ -16,7 +16,7 @@ from subgraphs.payments.lifecycle import creation
 from subgraphs.payments.lifecycle import status as lifecycle
 from subgraphs.payments.models import OutboxEvent, PaymentTransaction
 from tests.payments.factories import insert_payment
-from tests.payments.people import new, principal
+from tests.payments.people import new, principal, registered
 
 
 async def test_cancel_rules(db_session: AsyncSession) -> None:
@@ -25,6 +25,7 @@ async def test_cancel_rules(db_session: AsyncSession) -> None:
         principal(Role.CUSTOMER),
         principal(Role.CUSTOMER),
     )
+    await registered(db_session, Role.CUSTOMER, user_id=payer.id)
     request = await creation.create_payment(
         session=db_session, principal=vendor, new=new(payer_id=str(payer.id))
     )

@@ -158,13 +158,18 @@ async def test_refunds_apply_once_each(sidecar: Sidecar, committed: AsyncSession
     )
     processed = refund_event("refund.processed", rfnd, 20_000, "processed")
     first = await sidecar.deliver(delivery(processed))
-    again = await sidecar.deliver(delivery(processed))  # a new event id, same refund
+    replayed = await sidecar.deliver(delivery(processed))  # the same body under a new event id
+    # Another event about the same refund (Razorpay's later `created_at`): stored, not re-applied.
+    again = await sidecar.deliver(
+        delivery({**processed, "created_at": processed["created_at"] + 1})
+    )  # type: ignore[operator]
     rest = await sidecar.deliver(
         delivery(refund_event("refund.processed", rzp_id("rfnd"), 30_000, "processed"))
     )
 
     assert created.json()["outcome"] == "applied"
     assert first.json()["outcome"] == "applied"
+    assert replayed.json() == {"status": "duplicate"}
     assert again.json()["outcome"] == "unchanged"
     assert rest.json()["outcome"] == "applied"
     after = await db.payment(payment.id)

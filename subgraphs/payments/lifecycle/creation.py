@@ -23,11 +23,17 @@ from subgraphs.payments.enums import (
     TransactionKind,
     TransactionStatus,
 )
+from subgraphs.payments.lifecycle.counterparties import (
+    NO_SUCH_COUNTERPARTY,
+    check_counterparties,
+)
 from subgraphs.payments.lifecycle.limits import CurrencyLimits, load_payment_settings
 from subgraphs.payments.lifecycle.status import event_data
 from subgraphs.payments.models import Payment
 from subgraphs.payments.service import parse_id
 from subgraphs.payments.state import NOT_COUNTED
+
+__all__ = ["NO_SUCH_COUNTERPARTY", "NewPayment", "create_payment"]
 
 MAX_DESCRIPTION = 500
 # Control characters other than tab and newline (NUL cannot even be stored).
@@ -138,8 +144,8 @@ async def create_payment(
 ) -> Payment:
     """Validate and store a payment, its first transaction and a `created` event, atomically.
 
-    Payer and payee ids are checked for form only: users live in the auth service, which this
-    service cannot query inside its transaction (the router resolves them when read).
+    A named payee must be a VENDOR and a named payer a CUSTOMER (`counterparties.py`, through
+    auth's published `user_directory` view); otherwise one BAD_USER_INPUT for every reason.
     """
     now = now or datetime.now(UTC)
     currency = normalize_currency(new.currency)
@@ -151,6 +157,11 @@ async def create_payment(
     payer = parse_id(new.payer_id, field="payerId") if new.payer_id else None
     payee = parse_id(new.payee_id, field="payeeId") if new.payee_id else None
     kind, status, payer_id, payee_id = _parties(principal, payer, payee)
+    await check_counterparties(
+        session=session,
+        payer_id=payer if payer not in (None, principal.id) else None,
+        payee_id=payee if payee not in (None, principal.id) else None,
+    )
     await _check_totals(
         session=session,
         creator=principal.id,

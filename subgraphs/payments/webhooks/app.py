@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -64,6 +65,7 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
                 metrics=metrics,
                 interval_seconds=settings.webhook_worker_interval_seconds,
                 batch_size=settings.webhook_worker_batch_size,
+                retention=timedelta(days=settings.webhook_event_retention_days),
             ),
         )
         app.state.webhooks = runtime

@@ -24,6 +24,8 @@ class WebhookEvent(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID_T, primary_key=True, default=uuid.uuid4)
     event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    # Razorpay's identity of the event (`payloads.provider_key`), unique too (migration 0007).
+    provider_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     event_id_source: Mapped[str] = mapped_column(String(16))  # header | body_sha256
     event_type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)

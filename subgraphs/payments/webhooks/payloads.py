@@ -111,6 +111,22 @@ def parse_event(raw: bytes) -> tuple[EventEnvelope, dict[str, Any]]:
     return envelope, body
 
 
+def provider_key(envelope: EventEnvelope) -> str | None:
+    """Razorpay's own identity of an event, from the signed body: its type, the id and status of
+    the entity it is about (`payload.<first part of the type>.entity`, e.g. the payment of
+    `payment.captured`, the order of `order.paid`) and its `created_at`. A body re-sent under
+    another `X-Razorpay-Event-Id` (the header is not signed) has the same key. None when the body
+    names no such entity (nothing to dedupe on beyond the event id)."""
+    wrapper = envelope.payload.get(envelope.event.split(".", 1)[0])
+    data = wrapper.get("entity") if isinstance(wrapper, dict) else None
+    entity_id = data.get("id") if isinstance(data, dict) else None
+    if not isinstance(entity_id, str) or not entity_id:
+        return None
+    status = data.get("status") if isinstance(data, dict) else None
+    parts = (envelope.event, entity_id[:64], str(status or "")[:32], str(envelope.created_at or ""))
+    return "|".join(parts)
+
+
 def entity(payload: dict[str, Any], name: str, model: type[_T]) -> _T:
     """`payload.<name>.entity` as `model`, or PayloadError naming what is wrong (no values)."""
     wrapper = payload.get(name)

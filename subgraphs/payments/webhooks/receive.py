@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from shared.logging import mask
 from subgraphs.payments.webhooks import store
 from subgraphs.payments.webhooks.dispatch import HANDLERS, apply_stored_event
-from subgraphs.payments.webhooks.payloads import NotAnEvent, parse_event
+from subgraphs.payments.webhooks.payloads import NotAnEvent, parse_event, provider_key
 from subgraphs.payments.webhooks.runtime import Runtime
 from subgraphs.payments.webhooks.verify import body_sha256, event_id_for, verify_signature
 
@@ -119,6 +119,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
         body_sha256=body_sha256(raw),
         signed_with=check.signed_with,
         received_at=now,
+        provider_key=provider_key(envelope),
         # The request applies it first; the worker takes over if that does not finish.
         next_attempt_at=now + timedelta(seconds=ANSWER_WITHIN_SECONDS + 1),
     )
@@ -151,13 +152,26 @@ async def _store(runtime: Runtime, new: store.NewEvent) -> uuid.UUID | None:
     """Insert and commit; the new row's id, or None when this exact event is already stored.
 
     The event id header is not covered by the signature: a stored id with a DIFFERENT body is
-    not a duplicate (it could hide a real event), so that body is kept under a derived id."""
+    not a duplicate (it could hide a real event), so that body is kept under a derived id; a
+    stored body under a NEW id is one (Razorpay's identity of the event, `provider_key`, is
+    unique too)."""
     async with runtime.sessionmaker() as session, session.begin():
         event_pk = await store.insert_event(session=session, event=new)
         if event_pk is not None:
             return event_pk
         known = await store.stored_body_sha256(session=session, event_id=new.event_id)
-        if known is None or known == new.body_sha256:
+        if known is None:
+            # Not this id: Razorpay's identity of the event (`provider_key`) is stored already.
+            log.warning(
+                "webhook event already stored under another event id: duplicate",
+                extra={
+                    "security_event": "webhook_event_replayed",
+                    "event_id": mask(new.event_id),
+                    "event_type": new.event_type,
+                },
+            )
+            return None
+        if known == new.body_sha256:
             return None
         log.warning(
             "webhook event id reused with a different body: stored separately",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
@@ -52,15 +52,18 @@ class NewEvent:
     signed_with: str
     received_at: datetime
     next_attempt_at: datetime
+    provider_key: str | None = None
 
 
 async def insert_event(*, session: AsyncSession, event: NewEvent) -> uuid.UUID | None:
-    """Insert unless the event id is known; the new row's id, or None for a duplicate."""
+    """Insert unless the event id or Razorpay's identity of the event (`provider_key`) is known;
+    the new row's id, or None for a duplicate."""
     statement = (
         insert(WebhookEvent)
         .values(
             id=uuid.uuid4(),
             event_id=event.event_id,
+            provider_key=event.provider_key,
             event_id_source=event.event_id_source,
             event_type=event.event_type,
             payload=event.payload,
@@ -71,7 +74,7 @@ async def insert_event(*, session: AsyncSession, event: NewEvent) -> uuid.UUID |
             attempts=0,
             next_attempt_at=event.next_attempt_at,
         )
-        .on_conflict_do_nothing(index_elements=[WebhookEvent.event_id])
+        .on_conflict_do_nothing()  # either unique key: event_id or provider_key
         .returning(WebhookEvent.id)
     )
     return await session.scalar(statement)
@@ -80,6 +83,19 @@ async def insert_event(*, session: AsyncSession, event: NewEvent) -> uuid.UUID |
 async def stored_body_sha256(*, session: AsyncSession, event_id: str) -> str | None:
     statement = select(WebhookEvent.body_sha256).where(WebhookEvent.event_id == event_id)
     return await session.scalar(statement)
+
+
+async def prune(*, session: AsyncSession, applied_before: datetime, limit: int) -> int:
+    """Delete up to `limit` events applied before `applied_before` (oldest first); events not
+    applied yet (waiting or parked) are never deleted. How many were deleted."""
+    oldest = (
+        select(WebhookEvent.id)
+        .where(WebhookEvent.applied_at < applied_before)
+        .order_by(WebhookEvent.applied_at)
+        .limit(limit)
+    )
+    result = await session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(oldest)))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def claim(

@@ -1,11 +1,13 @@
 """The background worker: applies stored events that are due (their first attempt failed, was cut
-short, or never ran), with exponential backoff, until they are done or parked."""
+short, or never ran), with exponential backoff, until they are done or parked; and, at most every
+`PRUNE_INTERVAL`, deletes events applied more than the retention period ago (never one that is
+waiting or parked), `PRUNE_BATCH` rows per transaction."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +19,10 @@ from subgraphs.payments.webhooks.metrics import WebhookMetrics
 
 log = logging.getLogger("webhooks.worker")
 
+PRUNE_INTERVAL = timedelta(hours=1)
+PRUNE_BATCH = 1_000
+DEFAULT_RETENTION = timedelta(days=30)
+
 
 class WebhookWorker:
     def __init__(
@@ -27,12 +33,15 @@ class WebhookWorker:
         metrics: WebhookMetrics,
         interval_seconds: float,
         batch_size: int,
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.policy = policy
         self.metrics = metrics
         self.interval_seconds = interval_seconds
         self.batch_size = batch_size
+        self.retention = retention
+        self._pruned_at: datetime | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self, now: datetime | None = None) -> int:
@@ -53,6 +62,28 @@ class WebhookWorker:
         await self.refresh_gauges()
         return attempted
 
+    async def prune(self, now: datetime | None = None) -> int:
+        """Delete the events applied before `now - retention`; how many were deleted."""
+        now = now or datetime.now(UTC)
+        deleted = 0
+        while True:
+            async with self.sessionmaker() as session, session.begin():
+                batch = await store.prune(
+                    session=session, applied_before=now - self.retention, limit=PRUNE_BATCH
+                )
+            deleted += batch
+            if batch < PRUNE_BATCH:
+                break
+        self._pruned_at = now
+        if deleted:
+            log.info("webhook events pruned", extra={"deleted": deleted})
+        return deleted
+
+    async def _prune_when_due(self) -> None:
+        now = datetime.now(UTC)
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_INTERVAL:
+            await self.prune(now)
+
     async def refresh_gauges(self) -> None:
         async with self.sessionmaker() as session:
             waiting, parked = await store.backlog(session=session)
@@ -63,6 +94,7 @@ class WebhookWorker:
         while True:
             try:
                 await self.run_once()
+                await self._prune_when_due()
             except asyncio.CancelledError:
                 raise
             except Exception:

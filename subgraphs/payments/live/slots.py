@@ -1,0 +1,78 @@
+"""Per-user subscription slots shared by every payments replica (`WS_MAX_SUBSCRIPTIONS_PER_USER`).
+
+One Redis sorted set per user, `payments:live:slots:<userId>`: a member per live subscription,
+scored with the time (Redis's clock) it expires. Acquiring drops expired members, counts the rest
+and adds one only while under the limit, in one script (atomic across replicas). The process
+holding a slot refreshes its expiry every third of the TTL (`refresh`) and removes it when the
+subscription ends; a process that dies stops refreshing, so its slots expire after at most the
+TTL and never leak.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from redis.asyncio import Redis
+
+KEY_PREFIX = "payments:live:slots:"
+
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 1000) + 1000)
+return 1
+"""
+
+_REFRESH = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local ttl = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', now + ttl, ARGV[i + 1])
+  redis.call('PEXPIRE', key, math.ceil(ttl * 1000) + 1000)
+end
+return #KEYS
+"""
+
+
+def slots_key(user_id: uuid.UUID | str) -> str:
+    return f"{KEY_PREFIX}{user_id}"
+
+
+class UserSlots:
+    """At most `limit` live subscriptions per user, counted in Redis across processes."""
+
+    def __init__(self, redis: Redis, *, limit: int, ttl_seconds: float) -> None:
+        self.limit = limit
+        self.ttl_seconds = ttl_seconds
+        self._redis = redis
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._refresh = redis.register_script(_REFRESH)
+
+    async def acquire(self, user_id: uuid.UUID | str) -> str | None:
+        """A new slot's id, or None when the user already holds `limit` live slots."""
+        slot = uuid.uuid4().hex
+        taken = await self._acquire(
+            keys=[slots_key(user_id)], args=[self.limit, self.ttl_seconds, slot]
+        )
+        return slot if int(taken) == 1 else None
+
+    async def release(self, user_id: uuid.UUID | str, slot: str) -> None:
+        await self._redis.zrem(slots_key(user_id), slot)
+
+    async def refresh(self, held: Iterable[tuple[uuid.UUID | str, str]]) -> None:
+        """Push back the expiry of the slots this process holds (its heartbeat)."""
+        pairs = list(held)
+        if not pairs:
+            return
+        await self._refresh(
+            keys=[slots_key(user) for user, _ in pairs],
+            args=[self.ttl_seconds, *(slot for _, slot in pairs)],
+        )
