@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from devtools.embedded import EmbeddedRedis
 from shared.scopes import Role
+from subgraphs.payments.live.slots import slots_key
 from tests.conftest import Infra
 from tests.helpers import ROUTER_SECRET, Caller
 from tests.live.conftest import Replicas
@@ -176,7 +177,12 @@ async def test_redis_connections_stay_constant_from_1_to_100_subscribers(
             ws = await connect(lone_process, user)
             sockets.append(ws)
             await subscribe_many(ws, payment_id, range(1, 21))
-        await asyncio.sleep(1.0)  # every subscribe handled (each re-reads its payment once)
+        # Every subscription has read its payment (a slot is taken right after): a change committed
+        # from now on reaches each of them, through the feed's first item or the update.
+        async with asyncio.timeout(60):
+            for user in users:
+                while await own.zcard(slots_key(user.id)) < 20:
+                    await asyncio.sleep(0.02)
         for payment_id in payments[1:]:
             await move_to_processing(committed, payment_id)
         for payment_id in payments:
