@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 
-from shared import router_signature
+from shared import input_guard, router_signature
 from shared.config import Settings
 from shared.context import DepsT, SubgraphContext, authenticate, client_ip
 from shared.db import create_engine, create_sessionmaker
@@ -60,6 +60,10 @@ class SubgraphRouter(GraphQLRouter[SubgraphContext[Any], None]):
             return await super().parse_multipart(request)
         except (AttributeError, TypeError, ValueError, IndexError) as error:
             raise HTTPException(400, "Malformed multipart request: bad `map`") from error
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Nesting past Python's recursion limit is read, then refused as BAD_USER_INPUT.
+        return input_guard.decode_json(data)
 
     async def on_ws_connect(self, context: SubgraphContext[Any]) -> dict[str, Any] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
