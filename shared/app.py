@@ -28,7 +28,7 @@ from strawberry.fastapi import GraphQLRouter
 from shared import input_guard, router_signature
 from shared.config import Settings
 from shared.context import DepsT, SubgraphContext, authenticate, client_ip
-from shared.db import create_engine, create_sessionmaker
+from shared.db import DbTimeouts, create_engine, create_sessionmaker
 from shared.lifetime import Background, Resources, running
 from shared.logging import configure_logging
 from shared.ops import Check, Ops, dependency_checks
@@ -108,12 +108,17 @@ def create_subgraph_app(
             settings.database_url,
             pool_size=settings.db_pool_size,
             application_name=settings.service_name,
+            timeouts=DbTimeouts.from_settings(settings),
         )
         resources = SubgraphResources(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
-            redis=create_redis(settings.redis_url),
+            redis=create_redis(
+                settings.redis_url,
+                socket_timeout=settings.redis_socket_timeout_seconds,
+                connect_timeout=settings.redis_connect_timeout_seconds,
+            ),
             verifier=deps.token_verifier(settings),
         )
         app.state.resources = resources
