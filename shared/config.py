@@ -196,6 +196,9 @@ class ProfileSettings(Settings):
     # Where re-encoded avatars are stored (served at GET /avatars/{file}); default
     # `<data_dir>/avatars`.
     avatar_dir: Path | None = None
+    # uploadAvatar attempts per user (each decodes an image: CPU) within the window.
+    avatar_upload_limit: int = Field(default=10, ge=1)
+    avatar_upload_window_seconds: int = Field(default=900, ge=1)
 
     @property
     def avatars_path(self) -> Path:
