@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: dev test test-fast install lint typecheck schema schema-check pytest clean
+.PHONY: dev test test-fast install lint typecheck schema schema-check pytest clean audit
 
 install: $(VENV)/.installed router/node_modules/.installed
 
@@ -62,6 +62,17 @@ test: lint typecheck schema-check pytest
 test-fast: lint typecheck
 	@mkdir -p -m 700 .data/run
 	$(VENV)/bin/pytest -m "not e2e and not live" $(PYTEST_ARGS)
+
+# Supply chain: CycloneDX SBOMs under build/sbom/ (Python environment; the router's production
+# npm tree), then pip-audit and npm audit judged by devtools/audit.py: a known vulnerability
+# fails; an advisory service that cannot be reached prints a WARNING (nothing was checked).
+CYCLONEDX_NPM := @cyclonedx/cyclonedx-npm@6.0.1
+audit: install
+	@mkdir -p build/sbom
+	$(VENV)/bin/cyclonedx-py environment --of JSON -o build/sbom/python.cdx.json $(VENV)
+	cd router && npx --yes $(CYCLONEDX_NPM) --omit dev --output-format JSON \
+		--output-file ../build/sbom/node.cdx.json
+	$(PY) -m devtools.audit
 
 clean:
 	rm -rf $(VENV) $(TOOLS) router/node_modules .mypy_cache .ruff_cache .pytest_cache .coverage*

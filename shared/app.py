@@ -25,10 +25,10 @@ from starlette.routing import BaseRoute
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 
-from shared import router_signature
+from shared import input_guard, router_signature
 from shared.config import Settings
 from shared.context import DepsT, SubgraphContext, authenticate, client_ip
-from shared.db import create_engine, create_sessionmaker
+from shared.db import DbTimeouts, create_engine, create_sessionmaker
 from shared.lifetime import Background, Resources, running
 from shared.logging import configure_logging
 from shared.ops import Check, Ops, dependency_checks
@@ -60,6 +60,10 @@ class SubgraphRouter(GraphQLRouter[SubgraphContext[Any], None]):
             return await super().parse_multipart(request)
         except (AttributeError, TypeError, ValueError, IndexError) as error:
             raise HTTPException(400, "Malformed multipart request: bad `map`") from error
+
+    def decode_json(self, data: str | bytes) -> object:
+        # Nesting past Python's recursion limit is read, then refused as BAD_USER_INPUT.
+        return input_guard.decode_json(data)
 
     async def on_ws_connect(self, context: SubgraphContext[Any]) -> dict[str, Any] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -105,12 +109,17 @@ def create_subgraph_app(
             settings.database_url,
             pool_size=settings.db_pool_size,
             application_name=settings.service_name,
+            timeouts=DbTimeouts.from_settings(settings),
         )
         resources = SubgraphResources(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
-            redis=create_redis(settings.redis_url),
+            redis=create_redis(
+                settings.redis_url,
+                socket_timeout=settings.redis_socket_timeout_seconds,
+                connect_timeout=settings.redis_connect_timeout_seconds,
+            ),
             verifier=deps.token_verifier(settings),
         )
         app.state.resources = resources

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Dependency outages fail fast (shared/db.py, shared/redis.py): a request meeting a paused or
+    # unreachable PostgreSQL or Redis is answered SERVICE_UNAVAILABLE within a few seconds.
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=3.0, gt=0)  # waiting for a pooled connection
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0)  # client and server side
+    redis_socket_timeout_seconds: float = Field(default=2.0, gt=0)
+    redis_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+
     # /readyz: each check (PostgreSQL, Redis, the service's own) gets this long (shared/ops.py).
     ready_timeout_seconds: float = Field(default=2.0, gt=0)
 
@@ -217,6 +225,9 @@ class ProfileSettings(Settings):
     # Where re-encoded avatars are stored (served at GET /avatars/{file}); default
     # `<data_dir>/avatars`.
     avatar_dir: Path | None = None
+    # uploadAvatar attempts per user (each decodes an image: CPU) within the window.
+    avatar_upload_limit: int = Field(default=10, ge=1)
+    avatar_upload_window_seconds: int = Field(default=900, ge=1)
 
     @property
     def avatars_path(self) -> Path:

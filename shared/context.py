@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext
 
 from shared.config import Settings
-from shared.errors import DomainError, Unauthenticated
+from shared.errors import DomainError, ServiceUnavailable, Unauthenticated
+from shared.outages import is_dependency_failure
 from shared.scopes import Role
 from shared.tokens import LEEWAY_SECONDS, Claims, TokenVerifier, http_jwks_fetcher
 
@@ -211,6 +212,11 @@ async def authenticate(
         await ensure_not_revoked(principal, redis)
     except Unauthenticated as exc:
         return None, exc
+    except Exception as exc:
+        # Redis down or too slow: answered as SERVICE_UNAVAILABLE by the request guard.
+        if not is_dependency_failure(exc):
+            raise
+        return None, ServiceUnavailable()
     return principal, None
 
 

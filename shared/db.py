@@ -1,6 +1,16 @@
-"""Async SQLAlchemy engine and sessions (asyncpg), one engine per process."""
+"""Async SQLAlchemy engine and sessions (asyncpg), one engine per process.
+
+Every wait on PostgreSQL is bounded (`DbTimeouts`, from the `DB_*_TIMEOUT_SECONDS` settings):
+connecting, waiting for a pooled connection, and each statement (asyncpg's client-side
+`command_timeout`, which also fires when the server is paused or unreachable, and the server's
+`statement_timeout`, which stops the work the client gave up on). A failure of any of them is a
+dependency failure (`shared.outages`): SERVICE_UNAVAILABLE, not a hang.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -8,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from shared.config import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,16 +39,43 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
-def create_engine(url: str, *, pool_size: int = 10, application_name: str = "bff") -> AsyncEngine:
+@dataclass(frozen=True, kw_only=True)
+class DbTimeouts:
+    connect_seconds: float = 3.0
+    pool_seconds: float = 3.0
+    statement_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DbTimeouts:
+        return cls(
+            connect_seconds=settings.db_connect_timeout_seconds,
+            pool_seconds=settings.db_pool_timeout_seconds,
+            statement_seconds=settings.db_statement_timeout_seconds,
+        )
+
+
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    application_name: str = "bff",
+    timeouts: DbTimeouts | None = None,
+) -> AsyncEngine:
+    timeouts = timeouts or DbTimeouts()
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=timeouts.pool_seconds,
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={
-            "server_settings": {"application_name": application_name},
-            "command_timeout": 30,
+            "timeout": timeouts.connect_seconds,
+            "command_timeout": timeouts.statement_seconds,
+            "server_settings": {
+                "application_name": application_name,
+                "statement_timeout": str(int(timeouts.statement_seconds * 1000)),
+            },
         },
     )
 

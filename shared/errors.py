@@ -2,7 +2,8 @@
 
 Services raise these. `map_errors_in_place` (wired into the schema's `process_errors`) turns
 them into GraphQL errors with `extensions.code`; anything unexpected is logged (type and place, no
-stack, no values) and masked as INTERNAL_SERVER_ERROR.
+stack, no values) and masked as INTERNAL_SERVER_ERROR, except a dependency outage (see
+`shared.outages`), which is SERVICE_UNAVAILABLE with `retryAfter`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import logging
 from typing import Any, ClassVar
 
 from graphql import GraphQLError
+
+from shared.outages import is_dependency_failure
 
 log = logging.getLogger("bff.errors")
 
@@ -77,6 +80,17 @@ class PaymentProviderError(DomainError):
     default_message = "The payment provider could not process the request"
 
 
+class ServiceUnavailable(DomainError):
+    """A dependency (PostgreSQL, Redis) is down or too slow; safe to retry."""
+
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "The service is temporarily unavailable, try again shortly"
+    RETRY_AFTER_SECONDS: ClassVar[int] = 5
+
+    def __init__(self, retry_after: int | None = None, message: str | None = None) -> None:
+        super().__init__(message, retryAfter=max(1, retry_after or self.RETRY_AFTER_SECONDS))
+
+
 INTERNAL_MESSAGE = "Internal server error"
 
 
@@ -101,6 +115,13 @@ def to_graphql_error(error: GraphQLError) -> GraphQLError:
         )
     if isinstance(original, GraphQLError):
         return to_graphql_error(original)
+    if is_dependency_failure(original):
+        log.warning("dependency unavailable", extra={"error_type": type(original).__name__})
+        unavailable = ServiceUnavailable()
+        extensions = {"code": unavailable.code, **unavailable.extensions}
+        return GraphQLError(
+            unavailable.message, nodes=error.nodes, path=error.path, extensions=extensions
+        )
     log_unexpected(original, path=error.path)
     return GraphQLError(
         INTERNAL_MESSAGE,

@@ -65,6 +65,15 @@ def dependency_checks(resources: Resources) -> list[Check]:
     return [postgres, redis]
 
 
+def _forget(tasks: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" noise
+
+    return done
+
+
 class RequestIdMiddleware:
     """Carries the router's `x-request-id` (or a new one) through logs and back in the response,
     and counts requests for /metrics. Plain ASGI: no per-request task or body copy."""
@@ -133,6 +142,7 @@ class Ops:
             registry=self.registry,
         )
         self._checks: tuple[Check, ...] | None = None
+        self._abandoned: set[asyncio.Task[None]] = set()
 
     def check_with(self, checks: Sequence[Check] | None) -> None:
         """What `/readyz` runs from now on (None: not started, or stopping: always 503)."""
@@ -154,12 +164,20 @@ class Ops:
         return JSONResponse(body, status_code=503)
 
     async def _run(self, check: Check) -> Exception | None:
-        try:
-            async with asyncio.timeout(self.ready_timeout_seconds):
-                await check()
-        except NotReady as exc:
+        # A task waited for with a deadline, not `asyncio.timeout` around the await: cancelling a
+        # query on a paused server runs its clean-up (a rollback) against that same server, and
+        # the answer must not wait for that. The abandoned task finishes in the background
+        # (bounded by the client's own timeouts).
+        task = asyncio.ensure_future(check())
+        done, _ = await asyncio.wait({task}, timeout=self.ready_timeout_seconds)
+        if not done:
+            task.cancel()
+            self._abandoned.add(task)
+            task.add_done_callback(_forget(self._abandoned))
+        exc = TimeoutError() if not done else task.exception()
+        if isinstance(exc, NotReady):
             return exc
-        except Exception as exc:  # TimeoutError included: a hanging dependency is not ready
+        if exc is not None:  # TimeoutError included: a hanging dependency is not ready
             log.warning(
                 "not ready",
                 extra={
@@ -167,7 +185,7 @@ class Ops:
                     "error_type": type(exc).__name__,
                 },
             )
-            return exc
+            return exc if isinstance(exc, Exception) else RuntimeError(repr(exc))
         return None
 
     def metrics(self) -> Response:

@@ -6,6 +6,8 @@
   BAD_USER_INPUT. Output never uses exponent notation.
 - `DateTime`: ISO-8601 with an offset, both ways. Output refuses naive datetimes (a bug, not a
   value); input without an offset is BAD_USER_INPUT (it names no instant); input is returned in UTC.
+  Input must lie between `DATETIME_MIN` and `DATETIME_MAX` (a day inside Python's range, so a
+  service adding a day never overflows); outside it is BAD_USER_INPUT, never an OverflowError.
 - `JSON`: Strawberry's `JSON` scalar (any JSON value, passed through), re-exported so every
   subgraph declares the same scalar.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
@@ -25,6 +27,8 @@ from strawberry.types.scalar import ScalarDefinition
 from shared.errors import BadUserInput
 
 __all__ = [
+    "DATETIME_MAX",
+    "DATETIME_MIN",
     "JSON",
     "SCALAR_OVERRIDES",
     "DateTimeScalar",
@@ -44,6 +48,10 @@ _DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
+
+# The instants a client may name: Python's own range less a day at each end.
+DATETIME_MIN = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+DATETIME_MAX = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 def parse_decimal(value: object) -> decimal.Decimal:
@@ -71,10 +79,14 @@ def parse_datetime(value: object) -> datetime:
             "DateTime values are ISO-8601 strings with an offset, e.g. 2024-05-01T10:00:00Z"
         )
     try:
-        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+        parsed = datetime.fromisoformat(value.replace("z", "Z")).astimezone(UTC)
     except ValueError as exc:
         raise BadUserInput(f'"{value}" is not a valid date-time') from exc
-    return parsed.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T00:00:00-14:00 is after year 9999 in UTC
+        raise BadUserInput(f'"{value}" is out of range') from exc
+    if not DATETIME_MIN <= parsed <= DATETIME_MAX:
+        raise BadUserInput(f'"{value}" is out of range')
+    return parsed
 
 
 def serialize_datetime(value: object) -> str:

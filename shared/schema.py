@@ -1,8 +1,9 @@
 """How every subgraph assembles its Strawberry federation schema.
 
 `SubgraphSchema` maps errors to the contract's codes on every path (see `shared.errors`);
-`build_schema` adds the request guard and the parser/validation caches and installs the field
-access rules (see `shared.authz`).
+`build_schema` adds the request guard (router signature, token, and the input every field refuses:
+see `shared.input_guard`) and the parser/validation caches and installs the field access rules
+(see `shared.authz`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shared import router_signature
 from shared.authz import AccessRules, PolicyCheck, install_access_rules
 from shared.context import RequestContext
 from shared.errors import Forbidden, map_errors_in_place
+from shared.input_guard import check_literals, check_variables
 
 FEDERATION_VERSION: Final = "2.7"
 
@@ -33,12 +35,20 @@ class SubgraphSchema(strawberry.federation.Schema):
 
 
 def request_guard(router_secret: str | None) -> type[SchemaExtension]:
-    """An extension refusing operations not signed by the router, or sent with a bad token."""
+    """An extension refusing operations not signed by the router, sent with a bad token, or
+    carrying input no field accepts (`shared.input_guard`)."""
 
     class RequestGuard(SchemaExtension):
+        variables_checked = False
+
         def on_operation(self) -> Iterator[None]:
             execution = self.execution_context
             context: RequestContext = execution.context
+            if router_secret is not None and not context.router_verified:
+                # Before the signature: signing re-serialises the variables, which must not meet
+                # a depth or an integer the serialiser refuses.
+                check_variables(execution.variables)
+                self.variables_checked = True
             signed = (
                 router_secret is None
                 or context.router_verified
@@ -56,9 +66,13 @@ def request_guard(router_secret: str | None) -> type[SchemaExtension]:
         def on_execute(self) -> Iterator[None]:
             # Here rather than in on_operation: Strawberry drops errors raised there for
             # subscriptions, which would end them with a bare `complete`.
-            context: RequestContext = self.execution_context.context
+            execution = self.execution_context
+            context: RequestContext = execution.context
             if context.auth_error is not None:
                 raise context.auth_error
+            if not self.variables_checked:
+                check_variables(execution.variables)
+            check_literals(execution.graphql_document, execution.query)
             yield
 
     return RequestGuard

@@ -1,8 +1,10 @@
 """Avatar rules: replace or remove the caller's avatar.
 
-The new file is written before the row changes and the old file is removed only after the
-change commits, so the stored key always names a file. Concurrent changes of one user's avatar
-are serialised by the row lock; a file written for a change that then fails is removed.
+Uploads are rate limited per user (`ProfileDeps.upload_limit`: RATE_LIMITED with `retryAfter`)
+before a byte is read, since each one costs a decode. The new file is written before the row
+changes and the old file is removed only after the change commits, so the stored key always
+names a file. Concurrent changes of one user's avatar are serialised by the row lock; a file
+written for a change that then fails is removed.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.ratelimit import RateLimit, RateLimiter
 from subgraphs.profile import repository as repo
 from subgraphs.profile.avatar_store import AvatarStore
 from subgraphs.profile.images import Readable, read_limited, reencode
@@ -25,8 +29,11 @@ async def upload_avatar(
     store: AvatarStore,
     user_id: uuid.UUID,
     upload: Readable,
+    redis: Redis,
+    limit: RateLimit,
     now: datetime | None = None,
 ) -> ProfileData:
+    await RateLimiter(redis, prefix="rl:profile").hit((limit, str(user_id)))
     data = await read_limited(upload)
     image = await asyncio.to_thread(reencode, data)
     key = await store.save(image)

@@ -45,7 +45,12 @@ async def upload_avatar(info: Info[Context, None], file: Upload) -> Profile:
         raise BadUserInput("Send the avatar as a file (GraphQL multipart request)", field="file")
     async with info.context.db() as session:
         data = await avatars.upload_avatar(
-            session=session, store=avatar_store(info), user_id=principal.id, upload=file
+            session=session,
+            store=avatar_store(info),
+            user_id=principal.id,
+            upload=file,
+            redis=info.context.redis,
+            limit=info.context.deps.upload_limit,
         )
     return Profile.from_data(data)
 
@@ -80,8 +85,9 @@ class Mutation:
         resolver=upload_avatar,
         description=(
             "Replace the caller's avatar (GraphQL multipart request). PNG, JPEG or WebP, decided "
-            "by content; at most 2 MiB and 4096x4096; re-encoded to a WebP of at most 512x512 "
-            "with no metadata. Errors: BAD_USER_INPUT, field `file`."
+            "by content; at most 2 MiB, 4096x4096 and 16 megapixels; re-encoded to a WebP of at "
+            "most 512x512 with no metadata. Errors: BAD_USER_INPUT, field `file`; RATE_LIMITED "
+            "(`retryAfter`) beyond the per-user upload limit."
         ),
         authenticated=True,
         requires_scopes=WRITE,

@@ -165,3 +165,22 @@ async def test_a_part_that_fails_to_start_stops_those_started() -> None:
         async with running(parts, resources):
             log.append("serving")  # pragma: no cover - never reached
     assert log == ["start a", "stop a"]
+
+
+async def slow_to_cancel() -> None:
+    """A query on a paused server: cancelling it runs a clean-up that waits on that server."""
+    try:
+        await asyncio.sleep(3600)
+    except asyncio.CancelledError:
+        await asyncio.sleep(2)
+        raise
+
+
+async def test_a_check_slow_to_cancel_still_answers_within_the_timeout(
+    ops: Ops, client: httpx.AsyncClient
+) -> None:
+    ops.check_with([slow_to_cancel, passes])
+    started = time.monotonic()
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert time.monotonic() - started < TIMEOUT * 5

@@ -148,3 +148,22 @@ async def test_scalars_in_a_schema() -> None:
     )
     assert literal.errors
     assert literal.errors[0].extensions["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T00:00:00-14:00",  # after year 9999 in UTC: used to raise OverflowError
+        "0001-01-01T00:00:00+14:00",  # before year 1 in UTC
+        "9999-12-31T12:00:00Z",  # within a day of the end
+        "0001-01-01T00:00:00Z",
+    ],
+)
+def test_date_times_out_of_range_are_bad_user_input(text: str) -> None:
+    with pytest.raises(BadUserInput, match="out of range"):
+        parse_datetime(text)
+
+
+def test_the_accepted_range_ends_a_day_inside_pythons() -> None:
+    assert parse_datetime("0001-01-02T00:00:00Z") == datetime(1, 1, 2, tzinfo=UTC)
+    assert parse_datetime("9999-12-30T00:00:00+00:00") == datetime(9999, 12, 30, tzinfo=UTC)
