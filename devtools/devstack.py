@@ -44,6 +44,7 @@ DEFAULT_PORTS = {
     "profile": 4004,
     "webhooks": 4005,
     "simulator": 4010,
+    "router_metrics": 9464,  # the router's Prometheus endpoint (ROUTER_METRICS_PORT), not public
 }
 PORT_ENV = {
     **{name: f"{name.upper()}_PORT" for name in DEFAULT_PORTS},

@@ -17,10 +17,19 @@ import {
   type RouterContext,
   useAccessTokens,
   useRequestIds,
+  useResultScrubbing,
   useUpstreamValues,
   useValidationErrorCode,
   validateUser,
 } from './src/plugins.ts';
+import {
+  useOperationLimits,
+  useRateLimit,
+  useRequestPolicy,
+  useSubscriptionLimits,
+  useVariableChecks,
+} from './src/guards.ts';
+import { serveMetrics, useRouterMetrics } from './src/metrics.ts';
 import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
 
 let settings: ReturnType<typeof loadSettings>;
@@ -79,6 +88,10 @@ for (const name of SUBGRAPH_NAMES) {
 // Honours LOG_LEVEL and LOG_JSON like the gateway's own logger.
 const log = new Logger();
 
+if (settings.metrics) {
+  serveMetrics({ port: settings.metricsPort, host: settings.metricsHost, log: log.child('[router] ') });
+}
+
 const jwks = new JwksCache({ url: settings.jwksUrl, log: log.child('[router] ') });
 const verify = createVerifier({
   jwks,
@@ -122,9 +135,16 @@ export const gatewayConfig = defineConfig<RouterContext>({
   // Subgraph errors keep their extensions.code; their serviceName is added, no default code.
   subgraphErrors: { errorCode: false, subgraphNameProp: 'serviceName' },
   maskedErrors: {
-    maskError: (error: unknown, message: string) => maskError(error, message, log.child('[router] ')),
+    maskError: (error: unknown, message: string) =>
+      maskError(error, message, { production: settings.isProduction, log: log.child('[router] ') }),
     isDev: false,
   },
+
+  // Subgraph HTTP requests (queries, mutations, entity fetches) that take longer fail with
+  // SERVICE_UNAVAILABLE (maskError). Subscriptions are long-lived: no timeout for them (the
+  // gateway's timeout would end their stream).
+  upstreamTimeout: ({ executionRequest }) =>
+    executionRequest?.operationType === 'subscription' ? undefined : settings.upstreamTimeoutMs,
 
   maxDepth: settings.maxDepth,
   maxTokens: settings.maxTokens,
@@ -148,15 +168,25 @@ export const gatewayConfig = defineConfig<RouterContext>({
 
   healthCheckEndpoint: '/healthcheck',
   readinessCheckEndpoint: '/readiness',
-  // `metrics: true`: the default metrics (what an absent `metrics` gives too; the type requires it).
-  prometheus: settings.metrics ? { endpoint: '/metrics', metrics: true } : undefined,
+  // Metrics: src/metrics.ts, on ROUTER_METRICS_PORT only (the gateway's `prometheus:` option is
+  // not used: it serves on this port and labels by URL and client-chosen values).
 
   plugins: () => [
+    ...(settings.metrics ? [useRouterMetrics({ knownOperationNames: settings.metricsOperationNames })] : []),
     useRequestIds(),
+    useRequestPolicy({ graphqlPath: '/graphql' }),
     useMultipartGuard({ maxBytes: settings.maxUploadBytes }),
-    useValidationErrorCode(),
+    useVariableChecks(),
+    useOperationLimits(),
+    useValidationErrorCode({ production: settings.isProduction }),
+    useResultScrubbing({ production: settings.isProduction }),
     useAccessTokens(verify),
     useUpstreamValues({ hmacSecret: settings.hmacSecret, trustProxy: settings.trustProxy }),
+    useRateLimit({ perMinute: settings.apiRateLimitPerMinute }),
+    useSubscriptionLimits({
+      perConnection: settings.wsMaxSubscriptionsPerConnection,
+      perUser: settings.wsMaxSubscriptionsPerUser,
+    }),
     // Under plugins:, after useAccessTokens, not the genericAuth: key: that key installs it
     // among the built-in plugins, ahead of config.plugins (gateway-runtime dist/index.js:5497
     // vs :5569), so it would resolve the user before the token is verified.

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
+from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute
 from strawberry.exceptions import ConnectionRejectionError
@@ -27,7 +28,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from shared import input_guard, router_signature
 from shared.config import Settings
-from shared.context import DepsT, SubgraphContext, authenticate, client_ip
+from shared.context import DepsT, SubgraphContext, authenticate, client_ip, forwarded_ip
 from shared.db import DbTimeouts, create_engine, create_sessionmaker
 from shared.lifetime import Background, Resources, running
 from shared.logging import configure_logging
@@ -49,10 +50,18 @@ class SubgraphResources(Resources):
 
 
 class SubgraphRouter(GraphQLRouter[SubgraphContext[Any], None]):
-    """Authenticates WebSocket connections from the `connection_init` payload."""
+    """Authenticates WebSocket connections from the `connection_init` payload; refuses the
+    WebSocket upgrade on a subgraph without subscriptions."""
 
     resources: SubgraphResources
     router_secret: str | None
+    websockets_enabled: bool
+
+    def _check_websocket_origin(self, request: WebSocket) -> bool:
+        # Strawberry answers the handshake with HTTP 403 when this is False, before any hook.
+        if not self.websockets_enabled:
+            return False
+        return super()._check_websocket_origin(request)
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         # Strawberry turns a `map` it cannot apply into a 500 (AttributeError, ValueError, ...).
@@ -68,10 +77,15 @@ class SubgraphRouter(GraphQLRouter[SubgraphContext[Any], None]):
     async def on_ws_connect(self, context: SubgraphContext[Any]) -> dict[str, Any] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         if self.router_secret is not None:
+            # A fresh, single-use router credential (shared.router_signature): a copy seen once
+            # cannot open another connection, and an old one is refused.
             credential = params.get(ROUTER_WS_CREDENTIAL)
-            if not isinstance(credential, str) or not router_signature.verify_ws_credential(
-                self.router_secret, credential
-            ):
+            verified = (
+                router_signature.verify_ws_credential(self.router_secret, credential)
+                if isinstance(credential, str)
+                else None
+            )
+            if verified is None or not await self._first_use(verified.nonce):
                 raise ConnectionRejectionError({"code": "FORBIDDEN"})
             context.router_verified = True
         authorization = params.get("Authorization", params.get("authorization"))
@@ -79,6 +93,18 @@ class SubgraphRouter(GraphQLRouter[SubgraphContext[Any], None]):
             authorization, verifier=self.resources.verifier, redis=self.resources.redis
         )
         return None
+
+    async def _first_use(self, nonce: str) -> bool:
+        try:
+            stored = await self.resources.redis.set(
+                router_signature.ws_nonce_key(nonce),
+                "1",
+                nx=True,
+                ex=2 * router_signature.WS_CREDENTIAL_MAX_AGE_SECONDS,
+            )
+        except RedisError:  # cannot tell a replay: refuse
+            return False
+        return bool(stored)
 
 
 def create_subgraph_app(
@@ -149,6 +175,7 @@ def create_subgraph_app(
             deps=deps,
             request_id=connection.scope.get("state", {}).get("request_id") or uuid.uuid4().hex,
             client_ip=client_ip(connection),
+            forwarded_ip=forwarded_ip(connection),
             principal=principal,
             auth_error=auth_error,
             sessionmaker=resources.sessionmaker,
@@ -170,6 +197,7 @@ def create_subgraph_app(
         multipart_uploads_enabled=True,
     )
     graphql.router_secret = router_secret
+    graphql.websockets_enabled = schema.subscription is not None
 
     app = FastAPI(
         title=f"{settings.service_name} subgraph",

@@ -101,6 +101,7 @@ class RequestContext(BaseContext):
         *,
         request_id: str,
         client_ip: str | None,
+        forwarded_ip: str | None = None,
         principal: Principal | None,
         auth_error: DomainError | None,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -108,7 +109,8 @@ class RequestContext(BaseContext):
     ) -> None:
         super().__init__()
         self.request_id = request_id
-        self.client_ip = client_ip
+        self.peer_ip = client_ip
+        self.forwarded_ip = forwarded_ip
         self.principal = principal
         self.auth_error = auth_error
         self.sessionmaker = sessionmaker
@@ -116,6 +118,19 @@ class RequestContext(BaseContext):
         self.router_verified = False
         self._session: AsyncSession | None = None
         self._db_lock = asyncio.Lock()
+
+    @property
+    def client_ip(self) -> str | None:
+        """The caller's address: the router's `X-Forwarded-For` once the request is known to
+        come from the router (HTTP: a valid body signature; WebSocket: a valid router credential),
+        else the socket peer. A client talking to a subgraph directly cannot choose it."""
+        if self.router_verified and self.forwarded_ip:
+            return self.forwarded_ip
+        return self.peer_ip
+
+    @client_ip.setter
+    def client_ip(self, value: str | None) -> None:
+        self.peer_ip = value
 
     @property
     def session(self) -> AsyncSession:
@@ -238,7 +253,14 @@ async def ensure_not_revoked(principal: Principal, redis: Redis) -> None:
 
 
 def client_ip(connection: HTTPConnection) -> str | None:
+    """The socket peer's address (for a request through the router: the router's)."""
+    return connection.client.host if connection.client else None
+
+
+def forwarded_ip(connection: HTTPConnection) -> str | None:
+    """The first `X-Forwarded-For` entry: the client as the router saw it. Trusted only for
+    router-verified requests (`RequestContext.client_ip`)."""
     forwarded = connection.headers.get("x-forwarded-for")
     if forwarded:
-        return forwarded.split(",")[0].strip() or None
-    return connection.client.host if connection.client else None
+        return forwarded.split(",")[0].strip()[:64] or None
+    return None

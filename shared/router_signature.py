@@ -12,6 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -57,15 +61,55 @@ def verify(
     return hmac.compare_digest(expected, signature)
 
 
-# The router's WebSocket connections to a subgraph carry this credential in the `connection_init`
-# payload (key `x-router-signature`): base64 HMAC-SHA256(secret, WS_CREDENTIAL_CONTEXT).
-WS_CREDENTIAL_CONTEXT = b"payments-bff/router-websocket/v1"
+# The router's WebSocket connections to a subgraph carry a credential in the `connection_init`
+# payload (key `x-router-signature`), fresh for every connection and accepted once:
+#   v2.<unix seconds>.<nonce>.<mac>
+#   mac = base64url(HMAC-SHA256(secret, "payments-bff/router-websocket/v2.<unix seconds>.<nonce>"))
+# (`routerWebSocketCredential` in router/src/plugins.ts). The subgraph checks the MAC, that the
+# timestamp is within WS_CREDENTIAL_MAX_AGE_SECONDS of its clock, and that the nonce was not seen
+# before (remembered in Redis: shared/app.py).
+WS_CREDENTIAL_CONTEXT = "payments-bff/router-websocket/v2"
+WS_CREDENTIAL_MAX_AGE_SECONDS = 60
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
-def ws_credential(secret: str) -> str:
-    digest = hmac.new(secret.encode(), WS_CREDENTIAL_CONTEXT, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+@dataclass(frozen=True, slots=True)
+class WsCredential:
+    timestamp: int
+    nonce: str
 
 
-def verify_ws_credential(secret: str, credential: str) -> bool:
-    return hmac.compare_digest(ws_credential(secret), credential)
+def _ws_mac(secret: str, timestamp: int, nonce: str) -> str:
+    message = f"{WS_CREDENTIAL_CONTEXT}.{timestamp}.{nonce}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def ws_credential(secret: str, *, now: float | None = None, nonce: str | None = None) -> str:
+    """A credential as the router makes one (tests play the router with it)."""
+    timestamp = int(time.time() if now is None else now)
+    nonce = nonce or secrets.token_urlsafe(16)
+    return f"v2.{timestamp}.{nonce}.{_ws_mac(secret, timestamp, nonce)}"
+
+
+def verify_ws_credential(
+    secret: str, credential: str, *, now: float | None = None
+) -> WsCredential | None:
+    """The credential's timestamp and nonce when its MAC is right and it is fresh, else None.
+    Single use is the caller's part (it has the Redis)."""
+    parts = credential.split(".")
+    if len(parts) != 4 or parts[0] != "v2" or not parts[1].isdigit() or len(parts[1]) > 12:
+        return None
+    timestamp, nonce, mac = int(parts[1]), parts[2], parts[3]
+    if not _NONCE.fullmatch(nonce):
+        return None
+    if not hmac.compare_digest(_ws_mac(secret, timestamp, nonce), mac):
+        return None
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > WS_CREDENTIAL_MAX_AGE_SECONDS:
+        return None
+    return WsCredential(timestamp, nonce)
+
+
+def ws_nonce_key(nonce: str) -> str:
+    return f"router:ws-nonce:{nonce}"

@@ -8,6 +8,8 @@ see `shared.input_guard`) and the parser/validation caches and installs the fiel
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -25,6 +27,15 @@ from shared.input_guard import check_literals, check_variables
 FEDERATION_VERSION: Final = "2.7"
 
 
+# graphql-core's suggestions ("Did you mean "x"?", "Did you mean the enum value "X"?"): they
+# reveal the schema, so production leaves them out (the router does the same).
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def hide_suggestions() -> bool:
+    return os.environ.get("APP_ENV", "").strip().lower() == "production"
+
+
 class SubgraphSchema(strawberry.federation.Schema):
     access_rules: AccessRules
 
@@ -32,6 +43,10 @@ class SubgraphSchema(strawberry.federation.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         map_errors_in_place(errors)
+        if hide_suggestions():
+            for error in errors:
+                if "Did you mean" in error.message:
+                    error.message = _SUGGESTION.sub("", error.message).strip()
 
 
 def request_guard(router_secret: str | None) -> type[SchemaExtension]:
@@ -61,6 +76,8 @@ def request_guard(router_secret: str | None) -> type[SchemaExtension]:
             )
             if not signed:
                 raise Forbidden("Requests must come through the router")
+            if router_secret is not None:
+                context.router_verified = True  # X-Forwarded-For is the router's: trusted
             yield
 
         def on_execute(self) -> Iterator[None]:

@@ -143,7 +143,7 @@ export function createVerifier(opts: VerifierOptions) {
     } catch (e) {
       if (e instanceof JwksUnavailable) {
         throw new GraphQLError('Token verification is temporarily unavailable', {
-          extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 503 } },
+          extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 5, http: { status: 503, headers: { 'retry-after': '5' } } },
         });
       }
       throw e;

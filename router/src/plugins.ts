@@ -1,6 +1,6 @@
 // The router's own plugins: request ids, authentication, what travels upstream, access rules and
 // the error codes. Wired together in ../gateway.config.ts.
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { ValidateUserFnParams } from '@envelop/generic-auth';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
@@ -21,7 +21,7 @@ export interface UpstreamValues {
   authorization?: string; // "Bearer <token>", only for a verified token
   requestId: string;
   forwardedFor?: string;
-  routerCredential: string; // x-router-signature for the WebSocket connection_init payload
+  routerCredential: string; // x-router-signature for the WebSocket connection_init payload (fresh per operation)
 }
 
 interface RemoteEnd {
@@ -125,9 +125,19 @@ export function useAccessTokens(verify: (token: string) => Promise<AccessTokenCl
 
 // ----------------------------------------------------------------------------- upstream values
 
-/** base64 HMAC-SHA256(secret, "payments-bff/router-websocket/v1"); see shared/router_signature.py. */
-export function routerWebSocketCredential(secret: string): string {
-  return createHmac('sha256', secret).update('payments-bff/router-websocket/v1').digest('base64');
+export const WS_CREDENTIAL_CONTEXT = 'payments-bff/router-websocket/v2';
+
+/**
+ * A single-use WebSocket credential for one upstream connection: `v2.<unix seconds>.<nonce>.<mac>`,
+ * mac = base64url HMAC-SHA256(secret, "payments-bff/router-websocket/v2.<unix seconds>.<nonce>"),
+ * nonce = 16 random bytes, base64url. The subgraph accepts it once (the nonce is remembered in
+ * Redis) and only while fresh (60 s); see shared/router_signature.py.
+ */
+export function routerWebSocketCredential(secret: string, nowMs: number = Date.now()): string {
+  const ts = Math.floor(nowMs / 1000);
+  const nonce = randomBytes(16).toString('base64url');
+  const mac = createHmac('sha256', secret).update(`${WS_CREDENTIAL_CONTEXT}.${ts}.${nonce}`).digest('base64url');
+  return `v2.${ts}.${nonce}.${mac}`;
 }
 
 function clientAddress(context: NodeServerContext): string | undefined {
@@ -143,7 +153,6 @@ function clientAddress(context: NodeServerContext): string | undefined {
  * Runs after useRequestIds and useAccessTokens.
  */
 export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolean }): RouterPlugin {
-  const credential = routerWebSocketCredential(opts.hmacSecret);
   return {
     onContextBuilding({ context, extendContext }) {
       const jwt = context.jwt;
@@ -159,7 +168,9 @@ export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolea
         authorization: jwt ? `Bearer ${jwt.token.value}` : undefined,
         requestId: context.requestId ?? randomUUID(),
         forwardedFor,
-        routerCredential: credential,
+        // Fresh for every operation: the WebSocket transport opens one upstream connection per
+        // distinct connectionParams, so each connection_init carries a credential of its own.
+        routerCredential: routerWebSocketCredential(opts.hmacSecret),
       };
       extendContext({ upstream });
     },
@@ -222,6 +233,7 @@ export const CONTRACT_CODES = new Set([
   'PAYMENT_PROVIDER_ERROR',
   'INTERNAL_SERVER_ERROR',
   'MFA_REQUIRED', // login of a TOTP-enrolled account; extensions.mfaToken passes through as is
+  'SERVICE_UNAVAILABLE',
 ]);
 
 /** Codes the gateway (GraphQL Yoga 5.24, @graphql-tools/executor) gives to requests the client
@@ -245,7 +257,7 @@ const CLIENT_ERROR_MESSAGE =
  * GraphQL validation errors never reach maskError (Yoga returns them as they are, with
  * code GRAPHQL_VALIDATION_FAILED from its useHTTPValidationError): give them BAD_USER_INPUT.
  */
-export function useValidationErrorCode(): RouterPlugin {
+export function useValidationErrorCode(opts: { production: boolean }): RouterPlugin {
   return {
     onValidate() {
       return ({ valid, result }) => {
@@ -253,8 +265,38 @@ export function useValidationErrorCode(): RouterPlugin {
         for (const error of result) {
           const ext = error.extensions as Record<string, unknown>;
           if (ext && !CONTRACT_CODES.has(ext.code as string)) ext.code = 'BAD_USER_INPUT';
+          scrub(error, opts.production);
         }
       };
+    },
+  };
+}
+
+function isGraphQLErrorList(value: unknown): value is GraphQLError[] {
+  return Array.isArray(value) && value.every((e) => e instanceof GraphQLError);
+}
+
+/**
+ * The last word on every single (non-streamed) result, HTTP and WebSocket, whatever produced its
+ * errors (maskError, validation, a plugin's setResult): no internals (`originalError`, stack,
+ * exception), no suggestions in production; and SERVICE_UNAVAILABLE becomes HTTP 503 with a
+ * Retry-After header when the result has no data at all (nothing else could be answered).
+ */
+export function useResultScrubbing(opts: { production: boolean }): RouterPlugin {
+  return {
+    onExecutionResult({ result }) {
+      if (result == null || Symbol.asyncIterator in Object(result)) return;
+      const single = result as { data?: unknown; errors?: unknown };
+      if (!isGraphQLErrorList(single.errors)) return;
+      const nothingAnswered = single.data == null;
+      for (const error of single.errors) {
+        scrub(error, opts.production);
+        const ext = error.extensions as Record<string, unknown>;
+        if (ext?.code === 'SERVICE_UNAVAILABLE' && nothingAnswered && ext.http === undefined) {
+          const retryAfter = typeof ext.retryAfter === 'number' ? ext.retryAfter : UNAVAILABLE_RETRY_AFTER;
+          ext.http = { status: 503, headers: { 'retry-after': String(retryAfter) } };
+        }
+      }
     },
   };
 }
@@ -291,10 +333,86 @@ function isOriginalGraphQLError(error: unknown): error is GraphQLError {
  *   message masked.
  * Internal details (`request`/`response` of a failed subgraph fetch, stack) never leave.
  */
-export function maskError(error: unknown, _message: string, log?: { error: (...a: unknown[]) => void }): Error {
+export interface MaskOptions {
+  /** APP_ENV=production: "Did you mean …?" suggestions are removed from messages. */
+  production: boolean;
+  log?: { error: (...a: unknown[]) => void };
+}
+
+/** Seconds a client is told to wait when a subgraph is down or too slow. */
+export const UNAVAILABLE_RETRY_AFTER = 5;
+const UNAVAILABLE_MESSAGE = 'A service is temporarily unavailable, try again shortly';
+
+/** Node/undici error codes of a connection that could not be made or broke. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT',
+  'EPIPE', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+/** Codes the gateway gives an upstream timeout (useUpstreamTimeout, executor-http). */
+const TIMEOUT_CODES = new Set(['GATEWAY_TIMEOUT', 'TIMEOUT_ERROR']);
+const CONNECTION_ERROR_MESSAGE =
+  /^(fetch failed|connect E[A-Z]+|socket hang up|read ECONNRESET|write EPIPE|getaddrinfo E[A-Z]+|The operation was aborted due to timeout)/;
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  originalError?: unknown;
+  extensions?: { code?: unknown };
+}
+
+/** Whether an error (or what it wraps) says a subgraph could not be reached or was too slow. */
+export function isUpstreamUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let i = 0; i < 8 && current != null && typeof current === 'object'; i++) {
+    const e = current as ErrorLike;
+    if (typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code)) return true;
+    if (typeof e.extensions?.code === 'string' && TIMEOUT_CODES.has(e.extensions.code)) return true;
+    if (e.name === 'TimeoutError') return true;
+    if (typeof e.message === 'string' && CONNECTION_ERROR_MESSAGE.test(e.message)) return true;
+    current = e.originalError ?? e.cause;
+  }
+  return false;
+}
+
+/** graphql-js suggestions: `Did you mean "x"?`, `Did you mean the enum value "X"?`, lists. */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+export function withoutSuggestions(message: string): string {
+  return message.replace(SUGGESTION, '').trim();
+}
+
+/** What no response may carry, whatever produced the error. */
+const INTERNAL_EXTENSIONS = ['originalError', 'stack', 'exception', 'stacktrace', 'request', 'response'];
+
+/** Removes internals from an error in place, and suggestions in production. */
+function scrub(error: GraphQLError, production: boolean): void {
+  const ext = error.extensions as Record<string, unknown> | undefined;
+  if (ext) for (const key of INTERNAL_EXTENSIONS) delete ext[key];
+  if (production && error.message.includes('Did you mean')) error.message = withoutSuggestions(error.message);
+}
+
+export function maskError(error: unknown, _message: string, opts: MaskOptions): Error {
+  const masked = maskErrorCode(error, opts.log);
+  if (masked instanceof GraphQLError) scrub(masked, opts.production);
+  return masked;
+}
+
+function maskErrorCode(error: unknown, log?: { error: (...a: unknown[]) => void }): Error {
   const ge = error instanceof GraphQLError ? error : undefined;
   const rebuild = (message: string, extensions: Record<string, unknown>) =>
     new GraphQLError(message, { nodes: ge?.nodes, path: ge?.path, extensions });
+
+  // A subgraph that cannot be reached, refuses connections or does not answer in time.
+  if (isUpstreamUnavailable(error)) {
+    const serviceName = (ge?.extensions as Record<string, unknown> | undefined)?.serviceName;
+    log?.error({ message: ge?.message ?? String(error), serviceName }, '[errors] a subgraph is unavailable');
+    const extensions: Record<string, unknown> = { code: 'SERVICE_UNAVAILABLE', retryAfter: UNAVAILABLE_RETRY_AFTER };
+    if (typeof serviceName === 'string') extensions.serviceName = serviceName;
+    return rebuild(UNAVAILABLE_MESSAGE, extensions);
+  }
 
   // A subgraph that rejects a WebSocket operation with a graphql-transport-ws `error` message:
   // @graphql-tools/executor-graphql-ws 3.2.0 rejects with the raw error array, which the gateway

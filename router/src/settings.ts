@@ -27,6 +27,14 @@ export interface Settings {
   maxUploadBytes: number;
   trustProxy: boolean;
   metrics: boolean;
+  metricsPort: number;
+  metricsHost: string;
+  /** Client operation names reported as the `operation_name` metric label; others: `other`. */
+  metricsOperationNames: Set<string>;
+  apiRateLimitPerMinute: number;
+  wsMaxSubscriptionsPerConnection: number;
+  wsMaxSubscriptionsPerUser: number;
+  upstreamTimeoutMs: number;
 }
 
 export class SettingsError extends Error {}
@@ -114,11 +122,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const supergraphPath = isAbsolute(supergraphRaw) ? supergraphRaw : resolve(ROUTER_DIR, supergraphRaw);
 
   const host = str(env, 'ROUTER_HOST') ?? '127.0.0.1';
+  const port = int(env, 'ROUTER_PORT', 4000, 1, 65535);
+  const metricsPort = int(env, 'ROUTER_METRICS_PORT', 9464, 1, 65535);
+  if (metricsPort === port) {
+    throw new SettingsError(`ROUTER_METRICS_PORT must differ from ROUTER_PORT (${port}): metrics are never served on the public port`);
+  }
 
   return {
     appEnv,
     isProduction,
-    port: int(env, 'ROUTER_PORT', 4000, 1, 65535),
+    port,
     host,
     supergraphPath,
     subgraphUrls,
@@ -134,5 +147,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxUploadBytes: int(env, 'ROUTER_MAX_UPLOAD_BYTES', 2 * 1024 * 1024 + 256 * 1024, 1024, 100_000_000),
     trustProxy: bool(env, 'ROUTER_TRUST_PROXY', false),
     metrics: bool(env, 'ROUTER_METRICS', true),
+    metricsPort,
+    metricsHost: str(env, 'ROUTER_METRICS_HOST') ?? host,
+    metricsOperationNames: new Set(
+      (str(env, 'ROUTER_METRICS_OPERATION_NAMES') ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => /^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(n)),
+    ),
+    apiRateLimitPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    wsMaxSubscriptionsPerConnection: int(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
+    wsMaxSubscriptionsPerUser: int(env, 'WS_MAX_SUBSCRIPTIONS_PER_USER', 50, 1, 100_000),
+    upstreamTimeoutMs: int(env, 'ROUTER_UPSTREAM_TIMEOUT_MS', 5_000, 100, 600_000),
   };
 }

@@ -24,6 +24,7 @@ from tests.conftest import Infra
 SEED_PASSWORD = "Seed-Password-For-Tests-1"
 ROUTER_SECRET = "e2e-router-secret"
 RATE_LIMIT_PER_IP = "10000"  # every e2e call comes from 127.0.0.1
+API_RATE_LIMIT = "100000"  # the router's per-IP limit: the e2e tests share one address
 
 
 # A port chosen by `free_port` is free when chosen, not when the process binds it (another test
@@ -59,6 +60,7 @@ def start_stack(infra: Infra, database_url: str) -> DevStack:
                 "ROUTER_HMAC_SECRET": ROUTER_SECRET,
                 "LOG_LEVEL": "WARNING",
                 "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
+                "API_RATE_LIMIT_PER_MINUTE": API_RATE_LIMIT,
             },
         )
         try:
