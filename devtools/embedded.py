@@ -8,6 +8,7 @@ with other servers on the machine and need no free TCP port.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -76,11 +77,23 @@ class EmbeddedRedis:
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
-        while not self.socket.exists():
+        # The socket file appears when Redis binds it, a moment before it listens and answers:
+        # ready means a PING is answered, not that the file exists.
+        while not self._answers_ping():
             if self._process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("embedded Redis did not start")
             time.sleep(0.02)
         return f"unix://{self.socket}"
+
+    def _answers_ping(self) -> bool:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.settimeout(1.0)
+                client.connect(str(self.socket))
+                client.sendall(b"PING\r\n")
+                return client.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
 
     def stop(self) -> None:
         process = self._process

@@ -282,6 +282,11 @@ async def test_the_consumer_rides_out_a_redis_outage(
                 return (await audit_counts(engine, [uuid.UUID(event["id"])]))[event["id"]] == 1
 
             await wait_for(applied)
+
+            async def recovered() -> bool:  # logged after the pass that applied the event
+                return any("reading again" in r.getMessage() for r in caplog.records)
+
+            await wait_for(recovered)
         finally:
             await runner.stop()
     messages = [r.getMessage() for r in caplog.records]
