@@ -157,6 +157,7 @@ def create_subgraph_app(
                 yield
                 ops.check_with(None)
         finally:
+            await ops.settle()
             deps.close()
             await resources.redis.aclose()
             await engine.dispose()

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.lifetime import Resources
 from shared.logging import request_id_var
+from shared.tasks import stop_tasks
 
 log = logging.getLogger("bff.ops")
 
@@ -147,6 +148,11 @@ class Ops:
     def check_with(self, checks: Sequence[Check] | None) -> None:
         """What `/readyz` runs from now on (None: not started, or stopping: always 503)."""
         self._checks = tuple(checks) if checks is not None else None
+
+    async def settle(self) -> None:
+        """Wait (bounded) for checks abandoned at their deadline to finish their clean-up: call it
+        before closing the engine and Redis client they use, or their connections leak."""
+        await stop_tasks(*self._abandoned)
 
     async def readiness(self) -> JSONResponse:
         checks = self._checks

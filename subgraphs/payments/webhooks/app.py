@@ -81,6 +81,7 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
                 yield
                 ops.check_with(None)
         finally:
+            await ops.settle()
             await runtime.redis.aclose()
             await engine.dispose()
 
