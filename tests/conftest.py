@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+# Stops wait for cancelled background tasks to finish however loaded the machine (shared.tasks).
+os.environ.setdefault("BACKGROUND_STOP_TIMEOUT_SECONDS", "60")
 
 from devtools.embedded import EmbeddedPostgres, EmbeddedRedis
 from shared.db import async_url
