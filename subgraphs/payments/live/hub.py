@@ -47,6 +47,22 @@ log = logging.getLogger("bff.payments.pubsub")
 
 RETRY_AFTER_SECONDS = 5
 REDIS_COMMAND_TIMEOUT_SECONDS = 5.0
+READ_CANCEL_GRACE_SECONDS = 1.0
+
+
+def _raise_if_cancelling() -> None:
+    """End a loop whose cancellation a library swallowed: redis-py's pub/sub calls can catch the
+    CancelledError of `stop()` (seen: the listener kept looping, `stop()` gave up after its
+    bound, and the task kept its Redis connection)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark an abandoned read's outcome as seen (no "exception was never retrieved")."""
+    if not task.cancelled():
+        task.exception()
 
 
 class SlowConsumer(RateLimited):
@@ -259,6 +275,7 @@ class LiveUpdates:
 
     async def _listen(self) -> None:
         while True:
+            _raise_if_cancelling()
             pubsub = self.redis.pubsub()
             try:
                 await self._serve(pubsub)
@@ -282,6 +299,7 @@ class LiveUpdates:
         awaiting_pong = False
         try:
             while True:
+                _raise_if_cancelling()
                 self._changed.clear()
                 await self._sync(pubsub)
                 if read is None and (self._requested or self._active):
@@ -309,9 +327,12 @@ class LiveUpdates:
                     await pubsub.ping()
         finally:
             if read is not None and not read.done():
+                # A read cancelled inside redis-py may keep waiting for its own timeout (seen:
+                # 60 s and more, so `stop()` gave up and the task kept its connection). Wait
+                # briefly; closing the pub/sub next (`_listen`) ends it for good.
                 read.cancel()
-                with suppress(BaseException):
-                    await read
+                read.add_done_callback(_retrieve)
+                await asyncio.wait({read}, timeout=READ_CANCEL_GRACE_SECONDS)
 
     async def _sync(self, pubsub: PubSub) -> None:
         wanted = set(self._feeds)
