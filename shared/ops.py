@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.lifetime import Resources
 from shared.logging import request_id_var
-from shared.tasks import stop_tasks
+from shared.tasks import retrieve_outcome, stop_tasks
 
 log = logging.getLogger("bff.ops")
 
@@ -69,8 +69,7 @@ def dependency_checks(resources: Resources) -> list[Check]:
 def _forget(tasks: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
     def done(task: asyncio.Task[None]) -> None:
         tasks.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: no "exception was never retrieved" noise
+        retrieve_outcome(task)
 
     return done
 

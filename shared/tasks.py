@@ -48,3 +48,18 @@ async def wait_event(event: asyncio.Event, timeout: float) -> bool:  # noqa: ASY
     finally:
         waiter.cancel()
     return bool(done)
+
+
+def raise_if_cancelling() -> None:
+    """End a loop whose cancellation a library swallowed (redis-py's pub/sub calls can catch the
+    CancelledError of a `stop()`): call it at the top of each turn of a background loop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+def retrieve_outcome(task: asyncio.Future[Any]) -> None:
+    """A done callback for an abandoned task: its exception counts as seen (no "exception was
+    never retrieved" noise)."""
+    if not task.cancelled():
+        task.exception()

@@ -39,7 +39,7 @@ from shared.config import PaymentsSettings
 from shared.errors import RateLimited
 from shared.lifetime import Resources
 from shared.outbox import Backoff
-from shared.tasks import stop_tasks
+from shared.tasks import raise_if_cancelling, retrieve_outcome, stop_tasks
 from subgraphs.payments.live.pubsub import RESYNC, decode_update, payment_channel
 from subgraphs.payments.live.slots import UserSlots
 
@@ -48,21 +48,6 @@ log = logging.getLogger("bff.payments.pubsub")
 RETRY_AFTER_SECONDS = 5
 REDIS_COMMAND_TIMEOUT_SECONDS = 5.0
 READ_CANCEL_GRACE_SECONDS = 1.0
-
-
-def _raise_if_cancelling() -> None:
-    """End a loop whose cancellation a library swallowed: redis-py's pub/sub calls can catch the
-    CancelledError of `stop()` (seen: the listener kept looping, `stop()` gave up after its
-    bound, and the task kept its Redis connection)."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
-
-
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    """Mark an abandoned read's outcome as seen (no "exception was never retrieved")."""
-    if not task.cancelled():
-        task.exception()
 
 
 class SlowConsumer(RateLimited):
@@ -275,7 +260,7 @@ class LiveUpdates:
 
     async def _listen(self) -> None:
         while True:
-            _raise_if_cancelling()
+            raise_if_cancelling()
             pubsub = self.redis.pubsub()
             try:
                 await self._serve(pubsub)
@@ -299,7 +284,7 @@ class LiveUpdates:
         awaiting_pong = False
         try:
             while True:
-                _raise_if_cancelling()
+                raise_if_cancelling()
                 self._changed.clear()
                 await self._sync(pubsub)
                 if read is None and (self._requested or self._active):
@@ -331,7 +316,7 @@ class LiveUpdates:
                 # 60 s and more, so `stop()` gave up and the task kept its connection). Wait
                 # briefly; closing the pub/sub next (`_listen`) ends it for good.
                 read.cancel()
-                read.add_done_callback(_retrieve)
+                read.add_done_callback(retrieve_outcome)
                 await asyncio.wait({read}, timeout=READ_CANCEL_GRACE_SECONDS)
 
     async def _sync(self, pubsub: PubSub) -> None:
