@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.lifetime import Background, Resources
 from shared.outbox import SERVICES, Backoff, RelayTask, stream_for
-from shared.tasks import stop_tasks
+from shared.tasks import raise_if_cancelling, stop_tasks
 
 log = logging.getLogger("bff.consumers")
 
@@ -325,6 +325,7 @@ class ConsumerRunner:
     async def _run(self) -> None:
         backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
         while True:
+            raise_if_cancelling()  # redis-py can swallow the CancelledError of stop()
             try:
                 await self.run_once(block_ms=self.config.block_ms)
             except Exception as exc:

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import create_engine, create_sessionmaker
 from shared.lifetime import Resources
-from shared.tasks import stop_tasks, wait_event
+from shared.tasks import raise_if_cancelling, stop_tasks, wait_event
 
 STREAM_PREFIX = "events:"
 SERVICES = ("auth", "payments", "admin", "profile")
@@ -247,6 +247,7 @@ class OutboxRelay:
         backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
         self._wake.set()  # publish what accumulated while no relay ran
         while True:
+            raise_if_cancelling()  # a driver may swallow the CancelledError of stop()
             await wait_event(self._wake, self.config.poll_interval)
             self._wake.clear()  # a NOTIFY arriving during the pass triggers another one
             try:
@@ -272,6 +273,7 @@ class OutboxRelay:
         assert self.listen_dsn is not None
         backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
         while True:
+            raise_if_cancelling()
             conn: asyncpg.Connection | None = None
             try:
                 conn = await asyncpg.connect(self.listen_dsn, timeout=10)
@@ -302,6 +304,7 @@ class OutboxRelay:
         self.listening.set()
         self._wake.set()  # catch up on commits made while not listening
         while not await wait_event(lost, self.config.keepalive_interval):
+            raise_if_cancelling()
             await conn.execute("SELECT 1", timeout=10)
 
 

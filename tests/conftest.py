@@ -138,10 +138,23 @@ async def asyncio_watchdog() -> AsyncIterator[None]:
 
     loop = asyncio.get_running_loop()
 
+    def awaits(coro: object) -> list[str]:
+        """The whole await chain of a coroutine (print_stack shows only its outermost frame)."""
+        chain = []
+        while coro is not None:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is not None:
+                code = frame.f_code
+                chain.append(f"  {code.co_filename}:{frame.f_lineno} {code.co_name}")
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        return chain
+
     def dump() -> None:
         print("\n=== asyncio watchdog: tasks still pending ===", file=sys.stderr)
         for task in asyncio.all_tasks(loop):
-            task.print_stack(file=sys.stderr)
+            state = "cancelling" if task.cancelling() else "pending"
+            print(f"{task.get_name()} ({state}) awaits:", file=sys.stderr)
+            print("\n".join(awaits(task.get_coro())), file=sys.stderr)
 
     timer = threading.Timer(WATCHDOG_SECONDS, lambda: loop.call_soon_threadsafe(dump))
     timer.daemon = True

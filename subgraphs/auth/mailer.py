@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.lifetime import Resources
-from shared.tasks import stop_tasks, wait_event
+from shared.tasks import raise_if_cancelling, stop_tasks, wait_event
 from subgraphs.auth import recovery, repository
 from subgraphs.auth.models import OutboundEmail
 from subgraphs.auth.runtime import AuthRuntime
@@ -63,6 +63,7 @@ class MailSender:
     async def _run(self) -> None:
         wake = self.runtime.mail_queued
         while True:
+            raise_if_cancelling()
             wake.clear()  # before sending: a commit during the pass wakes the next one
             try:
                 while await self.send_due() == BATCH_SIZE:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.config import PaymentsSettings
 from shared.lifetime import Resources
-from shared.tasks import stop_tasks
+from shared.tasks import raise_if_cancelling, stop_tasks
 from subgraphs.payments.provider.razorpay import RazorpayGateway
 from subgraphs.payments.reconciliation.sweep import ReconcileReport, reconcile
 
@@ -75,6 +75,7 @@ class Reconciler:
 
     async def _loop(self) -> None:
         while True:
+            raise_if_cancelling()
             await asyncio.sleep(self.interval_s)
             try:
                 await self.run_once()

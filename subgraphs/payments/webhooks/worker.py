@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.lifetime import Resources
-from shared.tasks import stop_tasks
+from shared.tasks import raise_if_cancelling, stop_tasks
 from subgraphs.payments.webhooks import store
 from subgraphs.payments.webhooks.dispatch import RetryPolicy, apply_stored_event
 from subgraphs.payments.webhooks.metrics import WebhookMetrics
@@ -92,6 +92,7 @@ class WebhookWorker:
 
     async def _loop(self) -> None:
         while True:
+            raise_if_cancelling()
             try:
                 await self.run_once()
                 await self._prune_when_due()
