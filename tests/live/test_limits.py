@@ -47,6 +47,15 @@ async def subscribe_many(ws: GraphQLWs, payment_id: str, ops: range) -> None:
         await ws.subscribe(str(op), SUBSCRIBE, {"id": payment_id}, ROUTER_SECRET)
 
 
+async def slots_held(redis: Redis, user: Caller, count: int) -> None:
+    """Wait until the user holds exactly `count` subscription slots: every subscribe sent so far
+    has been handled (a slot is taken once the subscription is accepted, and freed when it ends).
+    """
+    async with asyncio.timeout(60):
+        while await redis.zcard(slots_key(user.id)) != count:
+            await asyncio.sleep(0.02)
+
+
 async def refused(ws: GraphQLWs, op: str) -> dict[str, Any]:
     """The `error` message of an operation refused at subscribe time (others may interleave
     nothing: the connection's other subscriptions saw no change)."""
@@ -68,7 +77,7 @@ async def test_the_21st_subscription_on_a_connection_is_rate_limited(
     try:
         await subscribe_many(ws, payment_id, range(1, PER_CONNECTION + 1))
         await wait_subscribed(redis, payment_id, 1)
-        await asyncio.sleep(0.2)  # every subscribe handled
+        await slots_held(redis, customer, PER_CONNECTION)  # every subscribe handled
         await ws.subscribe("21", SUBSCRIBE, {"id": payment_id}, ROUTER_SECRET)
         await refused(ws, "21")
         # The twenty keep working.
@@ -81,8 +90,9 @@ async def test_the_21st_subscription_on_a_connection_is_rate_limited(
         assert pushed == {str(op): "PROCESSING" for op in range(1, PER_CONNECTION + 1)}
         # Ending one frees its place on the connection.
         await ws.complete("1")
-        await asyncio.sleep(0.2)
+        await slots_held(redis, customer, PER_CONNECTION - 1)
         await ws.subscribe("22", SUBSCRIBE, {"id": payment_id}, ROUTER_SECRET)
+        await slots_held(redis, customer, PER_CONNECTION)
         with pytest.raises(TimeoutError):
             await ws.receive(timeout=0.5)  # accepted: nothing to push, no error
     finally:
@@ -100,7 +110,7 @@ async def test_one_user_at_the_maximum_does_not_starve_another(
     try:
         for ws, ops in zip(sockets, (range(1, 21), range(21, 41), range(41, 51)), strict=True):
             await subscribe_many(ws, greedy_payment, ops)
-        await asyncio.sleep(0.5)
+        await slots_held(redis, greedy, PER_USER)
         await sockets[2].subscribe("51", SUBSCRIBE, {"id": greedy_payment}, ROUTER_SECRET)
         await refused(sockets[2], "51")
         fourth = await connect(replicas.b, greedy)
