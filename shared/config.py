@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     redis_socket_timeout_seconds: float = Field(default=2.0, gt=0)
     redis_connect_timeout_seconds: float = Field(default=2.0, gt=0)
 
+    # METRICS_OPERATION_NAMES: operation names that may appear as the `operation_name` label of
+    # bff_graphql_operations_total (comma separated); every other name is counted as `other`.
+    metrics_operation_names: str = ""
+
     # /readyz: each check (PostgreSQL, Redis, the service's own) gets this long (shared/ops.py).
     ready_timeout_seconds: float = Field(default=2.0, gt=0)
 
