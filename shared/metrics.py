@@ -182,6 +182,10 @@ def operation_metrics(
     service_label = bounded(service, SERVICES)
 
     class OperationMetrics(SchemaExtension):
+        # A query or mutation is counted when its operation ends; a subscription once it is
+        # established (its `on_operation` lasts as long as the stream), or when it fails before.
+        recorded = False
+
         def on_operation(self) -> Iterator[None]:
             started = time.perf_counter()
             failed = True
@@ -189,16 +193,32 @@ def operation_metrics(
                 yield
                 failed = bool(self.execution_context.pre_execution_errors)
             finally:
+                if not self.recorded:
+                    self._record(time.perf_counter() - started, failed)
+
+        def on_execute(self) -> Iterator[None]:
+            started = time.perf_counter()
+            if self._operation_type() != "subscription":
+                yield
+                return
+            failed = True
+            try:
+                yield
+                failed = bool(self.execution_context.pre_execution_errors)
+            finally:
                 self._record(time.perf_counter() - started, failed)
 
-        def _record(self, duration: float, failed: bool) -> None:
-            execution = self.execution_context
+        def _operation_type(self) -> str:
             try:
-                operation_type = execution.operation_type.value
+                operation_type = self.execution_context.operation_type.value
             except Exception:  # not parsed, no such operation: nothing the client named counts
-                operation_type = OTHER
-            operation_type = bounded(operation_type, OPERATION_TYPES)
-            name = bounded(execution.operation_name, known_operation_names)
+                return OTHER
+            return bounded(operation_type, OPERATION_TYPES)
+
+        def _record(self, duration: float, failed: bool) -> None:
+            self.recorded = True
+            operation_type = self._operation_type()
+            name = bounded(self.execution_context.operation_name, known_operation_names)
             GRAPHQL_OPERATIONS.labels(
                 service=service_label,
                 operation_type=operation_type,
