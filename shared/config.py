@@ -221,6 +221,16 @@ class AdminSettings(Settings):
     service_name: str = "admin"
     port: int = Field(default=4003, validation_alias="ADMIN_PORT")
 
+    # systemHealth (subgraphs/admin/health.py): where each process answers its readiness. The
+    # subgraphs' come from the router's *_SUBGRAPH_URL (path /graphql -> /readyz).
+    router_health_url: str = "http://127.0.0.1:4000/readiness"
+    webhooks_health_url: str = "http://127.0.0.1:4005/readyz"
+    auth_subgraph_url: str = "http://127.0.0.1:4001/graphql"
+    payments_subgraph_url: str = "http://127.0.0.1:4002/graphql"
+    profile_subgraph_url: str = "http://127.0.0.1:4004/graphql"
+    # Each check's bound; a check answering in more than half of it is DEGRADED (slow).
+    health_check_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+
 
 class ProfileSettings(Settings):
     service_name: str = "profile"
