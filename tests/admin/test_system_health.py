@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -138,31 +139,38 @@ async def test_a_silent_process_cannot_hold_the_answer(
     assert {n for n, k in kinds.items() if k == "DEPENDENCY"} == {"postgresql", "redis", "razorpay"}
 
 
+@dataclass(frozen=True)
+class PaymentsServer:
+    url: str
+    deps: PaymentsDeps
+
+
 @pytest.fixture(scope="module")
-def payments_server(shop_settings: PaymentsSettings, keys: SigningKeys) -> Iterator[str]:  # noqa: F811
+def payments_server(shop_settings: PaymentsSettings, keys: SigningKeys) -> Iterator[PaymentsServer]:  # noqa: F811
     """A payments process over HTTP, with the simulator as Razorpay."""
-    app = create_payments(
-        shop_settings,
-        deps=PaymentsDeps.from_settings(shop_settings, verifier_factory=verifier_factory(keys)),
-    )
-    server = ServerThread(app).start()
+    deps = PaymentsDeps.from_settings(shop_settings, verifier_factory=verifier_factory(keys))
+    server = ServerThread(create_payments(shop_settings, deps=deps)).start()
     try:
-        yield f"{server.url}/graphql"
+        yield PaymentsServer(f"{server.url}/graphql", deps)
     finally:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def sidecar_server(infra: Infra) -> Iterator[str]:
+def sidecar(infra: Infra, secret: str | None) -> ServerThread:
     settings = WebhookSettings(
         app_env="test",
         database_url=infra.database_url,
         redis_url=infra.redis_url,
-        razorpay_webhook_secret="whsec-test-secret",
+        razorpay_webhook_secret=secret,
         log_json=False,
         log_level="WARNING",
     )
-    server = ServerThread(create_sidecar(settings)).start()
+    return ServerThread(create_sidecar(settings)).start()
+
+
+@pytest.fixture(scope="module")
+def sidecar_server(infra: Infra) -> Iterator[str]:
+    server = sidecar(infra, "whsec-test-secret")
     try:
         yield f"{server.url}/readyz"
     finally:
@@ -170,9 +178,9 @@ def sidecar_server(infra: Infra) -> Iterator[str]:
 
 
 async def test_processes_report_their_signals(
-    infra: Infra, admin_keys: SigningKeys, payments_server: str, sidecar_server: str
+    infra: Infra, admin_keys: SigningKeys, payments_server: PaymentsServer, sidecar_server: str
 ) -> None:
-    health_targets = targets(payments=readyz_url(payments_server), webhooks=sidecar_server)
+    health_targets = targets(payments=readyz_url(payments_server.url), webhooks=sidecar_server)
     async with admin_with(infra, admin_keys, health_targets) as admin:
         data = await admin.ok(HEALTH, as_=admin.caller(Role.ADMIN))
     components = by_name(data)
@@ -188,6 +196,32 @@ async def test_processes_report_their_signals(
     assert components["webhooks"]["version"] == package_version()
     # The router and the other subgraphs are not running here: required, so DOWN overall.
     assert data["systemHealth"]["status"] == "DOWN"
+
+
+async def test_an_open_circuit_is_razorpay_down_and_a_refusal_is_the_process_down(
+    infra: Infra, admin_keys: SigningKeys, payments_server: PaymentsServer
+) -> None:
+    gateway = payments_server.deps.gateway
+    assert gateway is not None
+    unconfigured = sidecar(infra, None)  # answers /readyz 503: no webhook secret
+    try:
+        for _ in range(gateway.breaker.failure_threshold):
+            gateway.breaker.record_failure()
+        health_targets = targets(
+            payments=readyz_url(payments_server.url), webhooks=f"{unconfigured.url}/readyz"
+        )
+        async with admin_with(infra, admin_keys, health_targets) as admin:
+            data = await admin.ok(HEALTH, as_=admin.caller(Role.ADMIN))
+    finally:
+        gateway.breaker.record_success()
+        unconfigured.stop()
+    components = by_name(data)
+
+    assert components["razorpay"]["status"] == "DOWN"
+    assert components["razorpay"]["details"] == {"configured": True, "circuit": "open"}
+    assert components["payments"]["details"]["razorpay"]["circuit"] == "open"
+    assert components["webhooks"]["status"] == "DOWN"
+    assert components["webhooks"]["details"]["error"] == "webhook secret not configured"
 
 
 def component(name: str, status: Status) -> Component:
