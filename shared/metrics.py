@@ -26,10 +26,12 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import Final
+from typing import Final, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from strawberry.extensions import SchemaExtension
+
+T = TypeVar("T")
 
 OTHER: Final = "other"
 
@@ -250,22 +252,25 @@ def count_razorpay_request(operation: str, outcome: str, duration: float | None)
         RAZORPAY_DURATION.labels(operation=op).observe(duration)
 
 
+def _weakly(method: Callable[[], T]) -> Callable[[], T | None]:
+    """Call a bound method held weakly (None once its object is gone): a stopped app's parts are
+    not kept alive by the gauges that read them."""
+    ref = weakref.WeakMethod(method)  # TypeError unless `method` is a bound method
+
+    def call() -> T | None:
+        target = ref()
+        return None if target is None else target()
+
+    return call
+
+
 def watch_circuit(name: str, is_open: Callable[[], bool]) -> None:
-    """Report `is_open()` (read at scrape time) as `bff_circuit_breaker_open{circuit=name}`. The
-    callable is held weakly when it is a bound method: a stopped app's breaker is not kept alive
-    (the gauge then reads 0 until a new breaker is watched)."""
-    if hasattr(is_open, "__self__"):
-        ref = weakref.WeakMethod(is_open)
-
-        def read() -> float:
-            method = ref()
-            return 1.0 if method is not None and method() else 0.0
-    else:
-
-        def read() -> float:
-            return 1.0 if is_open() else 0.0
-
-    CIRCUIT_OPEN.labels(circuit=bounded(name, CIRCUITS)).set_function(read)
+    """Report the bound method `is_open()` (read at scrape time) as
+    `bff_circuit_breaker_open{circuit=name}`; 0 once its breaker is gone."""
+    read = _weakly(is_open)
+    CIRCUIT_OPEN.labels(circuit=bounded(name, CIRCUITS)).set_function(
+        lambda: 1.0 if read() else 0.0
+    )
 
 
 def count_webhook_event(event_type: str | None, outcome: str) -> None:
@@ -293,17 +298,9 @@ def outbox_pending(service: str) -> int | None:
 
 
 def watch_live_subscriptions(service: str, count: Callable[[], int]) -> None:
-    """Report `count()` (read at scrape time) as `bff_live_subscriptions{service}`; a bound method
-    is held weakly like `watch_circuit`'s."""
-    if hasattr(count, "__self__"):
-        ref = weakref.WeakMethod(count)
-
-        def read() -> float:
-            method = ref()
-            return float(method()) if method is not None else 0.0
-    else:
-
-        def read() -> float:
-            return float(count())
-
-    LIVE_SUBSCRIPTIONS.labels(service=bounded(service, SERVICES)).set_function(read)
+    """Report the bound method `count()` (read at scrape time) as
+    `bff_live_subscriptions{service}`; 0 once its hub is gone."""
+    read = _weakly(count)
+    LIVE_SUBSCRIPTIONS.labels(service=bounded(service, SERVICES)).set_function(
+        lambda: float(read() or 0)
+    )

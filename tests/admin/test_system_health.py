@@ -10,12 +10,14 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from shared.config import AdminSettings, PaymentsSettings, WebhookSettings
 from shared.ops import package_version
 from shared.scopes import Role
 from shared.tokens import SigningKeys
+from subgraphs.admin import health as health_module
 from subgraphs.admin.app import create_app
 from subgraphs.admin.context import AdminDeps
 from subgraphs.admin.health import Component, Kind, Status, Targets, overall, readyz_url
@@ -269,3 +271,27 @@ def test_the_overall_status(changed: dict[str, Status], expected: Status) -> Non
 )
 def test_readiness_urls_follow_the_subgraph_urls(url: str, expected: str) -> None:
     assert readyz_url(url) == expected
+
+
+def test_failed_checks_are_described_without_their_messages() -> None:
+    assert health_module._describe(httpx.ReadTimeout("http://secret@host")) == "timeout"
+    assert health_module._describe(ConnectionRefusedError("10.0.0.1:4001")) == "unreachable"
+    assert health_module._describe(ValueError("password=hunter2")) == "ValueError"
+
+
+def test_a_readiness_answer_without_json_is_up_without_version() -> None:
+    checker = health_module.Checker(TIMEOUT)
+    answer = health_module.Readiness(200, {})
+    probe = health_module.Probe(ok=True, latency_ms=3.0, value=answer)
+    router = health_module._process("router", probe, checker)
+    assert (router.status, router.version, router.details) == (Status.UP, None, None)
+    slow = health_module.Probe(ok=True, latency_ms=TIMEOUT * 1000 * 0.6, value=answer)
+    assert health_module._process("router", slow, checker).status is Status.DEGRADED
+
+
+def test_razorpay_without_keys_is_degraded() -> None:
+    payments = Component(
+        "payments", Kind.PROCESS, Status.UP, details={"razorpay": {"configured": False}}
+    )
+    razorpay = health_module._razorpay(payments)
+    assert (razorpay.status, razorpay.details) == (Status.DEGRADED, {"configured": False})

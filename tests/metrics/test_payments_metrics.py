@@ -3,6 +3,7 @@ operation and outcome, the circuit breaker gauge, and the outbox relay's backlog
 
 from __future__ import annotations
 
+import gc
 import socket
 import uuid
 from collections.abc import Callable
@@ -191,3 +192,14 @@ async def test_the_relay_reports_its_backlog(shop: Subgraph, committed_engine: A
 async def _equals(read: Callable[[], object], expected: int) -> bool:
     value = await read()  # type: ignore[misc]
     return bool(value == expected)
+
+
+async def test_the_circuit_gauge_forgets_a_breaker_that_is_gone(shop: Subgraph) -> None:
+    breaker = CircuitBreaker(name="razorpay", failure_threshold=1, reset_timeout_s=3600.0)
+    breaker.record_failure()
+    opened = await scrape(shop.client)
+    del breaker
+    gc.collect()
+    gone = await scrape(shop.client)
+    assert opened.value(CIRCUIT, circuit="razorpay") == 1
+    assert gone.value(CIRCUIT, circuit="razorpay") == 0
