@@ -43,6 +43,8 @@ WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app/shared ./shared
 COPY --from=builder /app/subgraphs ./subgraphs
+# The product's version (`/healthz`, `/readyz`, the admin systemHealth query) is read from it.
+COPY --from=builder /app/pyproject.toml ./pyproject.toml
 USER 10001:10001
 # The profile subgraph's uploaded avatars (AVATAR_DIR); writable by the bff user.
 VOLUME ["/var/lib/bff/avatars"]

@@ -169,6 +169,9 @@ class DevStack:
         for service in SERVICES:
             env.setdefault(f"{service.upper()}_SUBGRAPH_URL", self.url(service))
         env["AUTH_JWKS_URL"] = self.url("auth", "/.well-known/jwks.json")
+        # Where the admin systemHealth query finds the router and the sidecar.
+        env.setdefault("ROUTER_HEALTH_URL", self.url("router", "/readiness"))
+        env.setdefault("WEBHOOKS_HEALTH_URL", self.url("webhooks", "/readyz"))
         env.setdefault("LOG_JSON", "true")
         env.setdefault("AVATAR_DIR", str(self.data_dir / "avatars"))  # profile's uploaded avatars
         self.env = env

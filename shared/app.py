@@ -32,6 +32,7 @@ from shared.context import DepsT, SubgraphContext, authenticate, client_ip, forw
 from shared.db import DbTimeouts, create_engine, create_sessionmaker
 from shared.lifetime import Background, Resources, running
 from shared.logging import configure_logging
+from shared.metrics import operation_metrics, outbox_pending, parse_operation_names
 from shared.ops import Check, Ops, dependency_checks
 from shared.redis import create_redis
 from shared.schema import SubgraphSchema
@@ -40,6 +41,7 @@ from shared.tokens import TokenVerifier
 ROUTER_WS_CREDENTIAL = "x-router-signature"
 
 ReadinessCheck = Callable[["SubgraphResources"], Awaitable[None]]
+ReadinessDetails = Callable[[], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -116,16 +118,34 @@ def create_subgraph_app(
     background: Sequence[Background] = (),
     routes: Sequence[BaseRoute] = (),
     readiness_checks: Sequence[ReadinessCheck] = (),
+    readiness_details: ReadinessDetails | None = None,
 ) -> FastAPI:
     """The app of one subgraph. `background` parts start in order once the resources exist and
-    stop last first; `readiness_checks` run in `/readyz` beside PostgreSQL and Redis."""
+    stop last first; `readiness_checks` run in `/readyz` beside PostgreSQL and Redis;
+    `/readyz` reports the outbox backlog plus `readiness_details()` under `"details"`."""
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
     router_secret = (
         settings.secret("router_hmac_secret") if settings.require_router_signature else None
     )
     schema = schema_factory(router_secret)
+    # Outermost, so it also counts operations the request guard refuses.
+    schema.extensions = (
+        operation_metrics(
+            settings.service_name, parse_operation_names(settings.metrics_operation_names)
+        ),
+        *schema.extensions,
+    )
     schema.access_rules.admin_mfa_required = settings.admin_mfa_enforced
     ops = Ops(settings.service_name, ready_timeout_seconds=settings.ready_timeout_seconds)
+
+    def details() -> dict[str, Any]:
+        signals: dict[str, Any] = {}
+        pending = outbox_pending(settings.service_name)
+        if pending is not None:
+            signals["outboxPending"] = pending
+        if readiness_details is not None:
+            signals.update(readiness_details())
+        return signals
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -154,8 +174,10 @@ def create_subgraph_app(
             async with running(background, resources):
                 extra = [bound(check, resources) for check in readiness_checks]
                 ops.check_with([*dependency_checks(resources), *extra])
+                ops.details_with(details)
                 yield
                 ops.check_with(None)
+                ops.details_with(None)
         finally:
             await ops.settle()
             deps.close()

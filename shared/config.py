@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     redis_socket_timeout_seconds: float = Field(default=2.0, gt=0)
     redis_connect_timeout_seconds: float = Field(default=2.0, gt=0)
 
+    # METRICS_OPERATION_NAMES: operation names that may appear as the `operation_name` label of
+    # bff_graphql_operations_total (comma separated); every other name is counted as `other`.
+    metrics_operation_names: str = ""
+
     # /readyz: each check (PostgreSQL, Redis, the service's own) gets this long (shared/ops.py).
     ready_timeout_seconds: float = Field(default=2.0, gt=0)
 
@@ -216,6 +220,16 @@ class PaymentsSettings(Settings):
 class AdminSettings(Settings):
     service_name: str = "admin"
     port: int = Field(default=4003, validation_alias="ADMIN_PORT")
+
+    # systemHealth (subgraphs/admin/health.py): where each process answers its readiness. The
+    # subgraphs' come from the router's *_SUBGRAPH_URL (path /graphql -> /readyz).
+    router_health_url: str = "http://127.0.0.1:4000/readiness"
+    webhooks_health_url: str = "http://127.0.0.1:4005/readyz"
+    auth_subgraph_url: str = "http://127.0.0.1:4001/graphql"
+    payments_subgraph_url: str = "http://127.0.0.1:4002/graphql"
+    profile_subgraph_url: str = "http://127.0.0.1:4004/graphql"
+    # Each check's bound; a check answering in more than half of it is DEGRADED (slow).
+    health_check_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
 
 
 class ProfileSettings(Settings):

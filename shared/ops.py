@@ -1,13 +1,17 @@
 """The operational surface every service process serves the same way (the four subgraphs through
 `shared.app`, the webhook sidecar): `/healthz`, `/readyz`, `/metrics` and request ids.
 
-- `/healthz`: 200 `{"status": "ok", "service": ...}` while the process serves requests.
+- `/healthz`: 200 `{"status": "ok", "service": ..., "version": ...}` while the process serves
+  requests.
 - `/readyz`: every check (PostgreSQL, Redis, a service's own rules) runs concurrently, each under
-  `READY_TIMEOUT_SECONDS`: 200 `{"status": "ready", "service": ...}` when all pass, else 503
-  `{"status": "unavailable"}` (plus `"reason"` when a check refused with `NotReady`). A dead or
-  hanging dependency answers 503 within the timeout; before start-up every answer is 503.
+  `READY_TIMEOUT_SECONDS`: 200 `{"status": "ready", "service": ..., "version": ...}` when all
+  pass, else 503 `{"status": "unavailable"}` (plus `"reason"` when a check refused with
+  `NotReady`). A dead or hanging dependency answers 503 within the timeout; before start-up every
+  answer is 503. Both answers carry `"details"` when the service reports operational signals
+  (`details_with`: circuit state, outbox backlog, live subscriptions...; read by the admin
+  `systemHealth` query).
 - `/metrics`: the app's Prometheus registry (request counts and latencies, plus whatever the
-  service registers in it).
+  service registers in it) followed by the process-wide `bff_*` families of `shared.metrics`.
 - `RequestIdMiddleware`: carries the router's `x-request-id` (or a new one) through the logs and
   back in the response, and counts requests.
 """
@@ -15,8 +19,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.metadata
 import logging
 import time
+import tomllib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -33,6 +40,8 @@ from prometheus_client import (
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import metrics as bff_metrics
+from shared.config import REPO_ROOT
 from shared.lifetime import Resources
 from shared.logging import request_id_var
 from shared.tasks import retrieve_outcome, stop_tasks
@@ -42,7 +51,25 @@ log = logging.getLogger("bff.ops")
 Check = Callable[[], Awaitable[None]]
 """A readiness check: returns when ready, raises (`NotReady` to give a reason) when not."""
 
+Details = Callable[[], dict[str, Any]]
+"""A service's operational signals for `/readyz` (cheap: values already in memory)."""
+
 LABELLED_PATHS = ("/graphql", "/healthz")
+PACKAGE = "payments-bff"
+
+
+@functools.cache
+def package_version() -> str:
+    """The product's version: the installed distribution's, else `pyproject.toml`'s."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    try:
+        with (REPO_ROOT / "pyproject.toml").open("rb") as file:
+            return str(tomllib.load(file)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
 
 
 class NotReady(Exception):
@@ -142,11 +169,25 @@ class Ops:
             registry=self.registry,
         )
         self._checks: tuple[Check, ...] | None = None
+        self._details: Details | None = None
         self._abandoned: set[asyncio.Task[None]] = set()
 
     def check_with(self, checks: Sequence[Check] | None) -> None:
         """What `/readyz` runs from now on (None: not started, or stopping: always 503)."""
         self._checks = tuple(checks) if checks is not None else None
+
+    def details_with(self, details: Details | None) -> None:
+        """What `/readyz` reports under `"details"` from now on (None: nothing)."""
+        self._details = details
+
+    def _signals(self) -> dict[str, Any] | None:
+        if self._details is None:
+            return None
+        try:
+            return self._details()
+        except Exception as exc:  # a signal that cannot be read never fails readiness
+            log.warning("readiness details failed", extra={"error_type": type(exc).__name__})
+            return None
 
     async def settle(self) -> None:
         """Wait (bounded) for checks abandoned at their deadline to finish their clean-up: call it
@@ -160,9 +201,18 @@ class Ops:
             if checks is None
             else [f for f in await asyncio.gather(*map(self._run, checks)) if f is not None]
         )
+        signals = self._signals() if checks is not None else None
+        extra: dict[str, Any] = {"details": signals} if signals else {}
         if not failures:
-            return JSONResponse({"status": "ready", "service": self.service_name})
-        body: dict[str, Any] = {"status": "unavailable"}
+            return JSONResponse(
+                {
+                    "status": "ready",
+                    "service": self.service_name,
+                    "version": package_version(),
+                    **extra,
+                }
+            )
+        body: dict[str, Any] = {"status": "unavailable", **extra}
         reasons = [f.reason for f in failures if isinstance(f, NotReady)]
         if reasons:
             body["reason"] = reasons[0]
@@ -194,10 +244,11 @@ class Ops:
         return None
 
     def metrics(self) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest(self.registry) + generate_latest(bff_metrics.REGISTRY)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     def install(self, app: FastAPI) -> None:
-        service = {"status": "ok", "service": self.service_name}
+        service = {"status": "ok", "service": self.service_name, "version": package_version()}
 
         async def healthz() -> dict[str, str]:
             return service

@@ -16,6 +16,10 @@ At least once: a crash between 2 and 3 publishes the rows again; consumers dedup
 statement trigger each service's migrations install) on a dedicated LISTEN connection that
 reconnects on failure, plus a slow poll as a safety net. While Redis (or PostgreSQL) is down the
 rows stay unpublished and the relay retries with back-off, logging one warning per outage.
+
+After each pass (at most every `pending_interval` seconds) the relay counts the unpublished rows
+(an index-only count on the partial index of unpublished rows) into `bff_outbox_pending{service}`
+(`shared.metrics`); `/readyz` reports the same number.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from redis.backoff import NoBackoff
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared import metrics
 from shared.db import create_engine, create_sessionmaker
 from shared.lifetime import Resources
 from shared.tasks import raise_if_cancelling, stop_tasks, wait_event
@@ -124,6 +129,7 @@ class RelayConfig:
     keepalive_interval: float = 30.0  # probes the LISTEN connection
     backoff_initial: float = 0.2
     backoff_max: float = 10.0
+    pending_interval: float = 5.0  # how often, at most, the relay counts unpublished rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +181,7 @@ class OutboxRelay:
         self.log = logging.getLogger(f"bff.{schema}.relay")
         self.published = 0
         self.listening = asyncio.Event()
+        self._pending_counted_at: float | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -215,6 +222,26 @@ class OutboxRelay:
             if self.on_published is not None:
                 self.on_published(pipe, events)
             await pipe.execute()
+
+    async def count_pending(self) -> int:
+        """Count the committed, unpublished rows (claimed ones too) into `bff_outbox_pending`."""
+        t = self.table
+        query = sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None))
+        async with self.sessionmaker() as session:
+            pending = int((await session.execute(query)).scalar_one())
+        metrics.set_outbox_pending(self.schema, pending)
+        return pending
+
+    async def _count_pending_when_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        due = self._pending_counted_at
+        if due is not None and now - due < self.config.pending_interval:
+            return
+        self._pending_counted_at = now
+        try:
+            await self.count_pending()
+        except Exception as exc:  # PostgreSQL down: the gauge keeps its last value
+            self.log.debug("outbox relay: cannot count", extra={"error_type": type(exc).__name__})
 
     async def drain(self) -> int:
         """Publish until nothing committed is left (or what is left is claimed elsewhere)."""
@@ -258,9 +285,11 @@ class OutboxRelay:
                         "outbox relay: cannot publish, events stay queued; retrying",
                         extra={"error_type": type(exc).__name__},
                     )
+                await self._count_pending_when_due()
                 await asyncio.sleep(backoff.next())
                 self._wake.set()
                 continue
+            await self._count_pending_when_due()
             if backoff.failing:
                 self.log.info("outbox relay: publishing again", extra={"published": count})
             backoff.reset()

@@ -27,10 +27,24 @@ def create_app(
     background: list[Background] = [relay_task(), ConsumerTasks(CONSUMERS), deps.live]
     if deps.gateway is not None:
         background.append(ReconcilerTask(deps.gateway, settings))
+
+    def details() -> dict[str, object]:
+        """Operational signals for `/readyz` (and the admin `systemHealth`)."""
+        gateway = deps.gateway
+        return {
+            "liveSubscriptions": deps.live.subscriber_count,
+            "razorpay": (
+                {"configured": False}
+                if gateway is None
+                else {"configured": True, "circuit": gateway.breaker.state.value}
+            ),
+        }
+
     return create_subgraph_app(
         settings=settings,
         schema_factory=create_schema,
         context_class=Context,
         deps=deps,
         background=background,
+        readiness_details=details,
     )

@@ -257,12 +257,13 @@ def test_default_deny_then_only_the_router_reaches_the_subgraphs() -> None:
                         callers[target].add("ns:" + namespace["kubernetes.io/metadata.name"])
                     else:
                         callers[target] |= selected(peer["podSelector"])
+    # admin reaches every process for its readiness (the systemHealth query).
     for name in SUBGRAPHS - {"auth"}:
-        assert callers[name] == {"router", "ns:monitoring"}, (name, callers[name])
+        assert callers[name] == {"router", "ns:monitoring", "admin"}, (name, callers[name])
     # auth also serves its JWKS to the other subgraphs (AUTH_JWKS_URL).
     assert callers["auth"] == {"router", "ns:monitoring", *SUBGRAPHS}, callers["auth"]
-    assert callers["router"] == {"ns:ingress-nginx", "ns:monitoring"}
-    assert callers["webhooks"] == {"ns:ingress-nginx", "ns:monitoring"}
+    assert callers["router"] == {"ns:ingress-nginx", "ns:monitoring", "admin"}
+    assert callers["webhooks"] == {"ns:ingress-nginx", "ns:monitoring", "admin"}
 
 
 def test_apps_may_reach_postgres_and_redis() -> None:

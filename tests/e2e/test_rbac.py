@@ -55,6 +55,7 @@ MATRIX: list[tuple[str, str, str, tuple[str | None, ...]]] = [
         (A, F, F, OK),
     ),
     ("deadLetters", "admin", "{ deadLetters { totalCount } }", (A, F, F, OK)),
+    ("systemHealth", "admin", "{ systemHealth { status } }", (A, F, F, OK)),
     (
         "setUserRole",
         "auth",

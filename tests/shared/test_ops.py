@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+import tomllib
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from shared.config import Settings
+from shared.config import REPO_ROOT, Settings
 from shared.db import create_engine, create_sessionmaker
 from shared.lifetime import Resources, running
-from shared.ops import NotReady, Ops, dependency_checks
+from shared.ops import NotReady, Ops, dependency_checks, package_version
 from shared.redis import create_redis
 from tests.conftest import Infra
 
@@ -62,7 +63,7 @@ async def test_health_metrics_and_request_ids(client: httpx.AsyncClient) -> None
     metrics = await client.get("/metrics")
 
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "service": "svc"}
+    assert health.json() == {"status": "ok", "service": "svc", "version": package_version()}
     assert health.headers["x-request-id"] == "req-123"
     assert len(fresh.headers["x-request-id"]) == 32
     assert 'http_requests_total{path="/healthz",status="200"} 2.0' in metrics.text
@@ -79,7 +80,35 @@ async def test_ready_when_every_check_passes(ops: Ops, client: httpx.AsyncClient
     ops.check_with([passes, passes])
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "service": "svc"}
+    assert response.json() == {"status": "ready", "service": "svc", "version": package_version()}
+
+
+async def test_readiness_reports_the_service_details(ops: Ops, client: httpx.AsyncClient) -> None:
+    ops.check_with([passes])
+    ops.details_with(lambda: {"outboxPending": 3})
+    ready = await client.get("/readyz")
+    ops.check_with([fails])
+    unavailable = await client.get("/readyz")
+
+    assert ready.json()["details"] == {"outboxPending": 3}
+    assert unavailable.status_code == 503
+    assert unavailable.json() == {"status": "unavailable", "details": {"outboxPending": 3}}
+
+
+async def test_details_that_fail_never_fail_readiness(ops: Ops, client: httpx.AsyncClient) -> None:
+    def broken() -> dict[str, object]:
+        raise RuntimeError("boom")
+
+    ops.check_with([passes])
+    ops.details_with(broken)
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert "details" not in response.json()
+
+
+def test_the_version_is_the_projects() -> None:
+    with (REPO_ROOT / "pyproject.toml").open("rb") as file:
+        assert package_version() == tomllib.load(file)["project"]["version"]
 
 
 async def test_a_failing_check_answers_503(ops: Ops, client: httpx.AsyncClient) -> None:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.config import webhook_settings
+from shared.ops import package_version
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.webhooks.__main__ import main
 from tests.conftest import Infra
@@ -70,9 +71,13 @@ async def test_metrics_health_and_readiness(make_settings: MakeSettings) -> None
         await sidecar.deliver(sent)
         metrics = await sidecar.client.get("/metrics")
 
-    assert health.json() == {"status": "ok", "service": "webhooks"}
+    assert health.json() == {"status": "ok", "service": "webhooks", "version": package_version()}
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "service": "webhooks"}
+    assert {k: ready.json()[k] for k in ("status", "service", "version")} == {
+        "status": "ready",
+        "service": "webhooks",
+        "version": package_version(),
+    }
     assert "x-request-id" in health.headers
     text = metrics.text
     assert "webhook_deliveries_received_total 4.0" in text

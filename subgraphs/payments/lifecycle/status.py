@@ -6,8 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
+from shared import metrics
 from shared.context import Principal
 from shared.money import to_major
 from subgraphs.payments import access
@@ -31,6 +34,20 @@ def event_data(payment: Payment) -> dict[str, object]:
     }
 
 
+_TRANSITIONS = "bff_payment_transitions"  # in Session.info: counted once committed
+
+
+@event.listens_for(Session, "after_commit")
+def _count_committed_transitions(session: Session) -> None:
+    for current, target in session.info.pop(_TRANSITIONS, ()):
+        metrics.count_transition(current, target)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_transitions(session: Session) -> None:
+    session.info.pop(_TRANSITIONS, None)
+
+
 async def change_status(
     *,
     session: AsyncSession,
@@ -40,9 +57,11 @@ async def change_status(
     now: datetime,
     details: dict[str, object] | None = None,
 ) -> None:
-    """Move a (locked) payment along the state machine, recording a transaction and an event."""
+    """Move a (locked) payment along the state machine, recording a transaction and an event
+    (and `bff_payment_transitions_total` once the session commits)."""
     current = PaymentStatus(payment.status)
     ensure_transition(current, target)
+    session.info.setdefault(_TRANSITIONS, []).append((current.value, target.value))
     payment.status = target
     payment.updated_at = now
     repo.add_transaction(

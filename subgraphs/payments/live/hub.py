@@ -35,6 +35,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from shared import metrics
 from shared.config import PaymentsSettings
 from shared.errors import RateLimited
 from shared.lifetime import Resources
@@ -174,6 +175,7 @@ class LiveUpdates:
         )
         self.backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
         self._changed = asyncio.Event()
+        metrics.watch_live_subscriptions("payments", self.live_count)
         self._tasks = [
             asyncio.create_task(self._listen(), name="payments-live-listener"),
             asyncio.create_task(self._heartbeat(), name="payments-live-heartbeat"),
@@ -204,6 +206,10 @@ class LiveUpdates:
     @property
     def subscriber_count(self) -> int:
         return sum(len(feeds) for feeds in self._feeds.values())
+
+    def live_count(self) -> int:
+        """`subscriber_count` as a method (`bff_live_subscriptions` reads it at scrape time)."""
+        return self.subscriber_count
 
     @property
     def channels(self) -> frozenset[str]:

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 
+from shared import metrics
+
 log = logging.getLogger("bff.payments.circuit")
 
 
@@ -47,6 +49,11 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._trial_in_flight = False
+        metrics.watch_circuit(name, self.is_open)
+
+    def is_open(self) -> bool:
+        """Not closed: open, or waiting for its trial call (`bff_circuit_breaker_open`)."""
+        return self._opened_at is not None
 
     @property
     def state(self) -> CircuitState:

@@ -23,6 +23,7 @@ import razorpay
 import requests
 from urllib3.exceptions import ConnectTimeoutError
 
+from shared import metrics
 from shared.config import PaymentsSettings
 from shared.errors import PaymentProviderError
 from shared.logging import mask
@@ -217,6 +218,7 @@ class RazorpayGateway:
         try:
             self.breaker.before_call()
         except CircuitOpen:
+            metrics.count_razorpay_request(operation, "circuit_open", None)
             log.warning("razorpay circuit open: not calling", extra=extra)
             raise ProviderCallFailed(
                 UNAVAILABLE, reason="circuit_open", rejected=False, sent=False
@@ -227,28 +229,33 @@ class RazorpayGateway:
             result = parse(raw)
         except razorpay.errors.BadRequestError:
             self.breaker.record_success()
+            metrics.count_razorpay_request(operation, "bad_request", time.perf_counter() - started)
             log.info("razorpay declined", extra={**extra, "reason": "bad_request"})
             raise ProviderCallFailed(
                 DECLINED, reason="bad_request", rejected=True, sent=True
             ) from None
         except asyncio.CancelledError:
             self.breaker.release()
+            metrics.count_razorpay_request(operation, "cancelled", time.perf_counter() - started)
             raise
         except Exception as exc:  # every SDK, HTTP and parsing failure: one safe error
             self.breaker.record_failure()
             reason, sent = _classify(exc)
+            duration = time.perf_counter() - started
+            metrics.count_razorpay_request(operation, reason, duration)
             log.warning(
                 "razorpay call failed",
                 extra={
                     **extra,
                     "reason": reason,
                     "error_type": type(exc).__name__,
-                    "duration_ms": round((time.perf_counter() - started) * 1000),
+                    "duration_ms": round(duration * 1000),
                 },
             )
             raise ProviderCallFailed(
                 UNAVAILABLE, reason=reason, rejected=False, sent=sent
             ) from None
         self.breaker.record_success()
+        metrics.count_razorpay_request(operation, "success", time.perf_counter() - started)
         log.debug("razorpay call", extra=extra)
         return result

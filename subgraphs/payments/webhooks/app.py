@@ -75,11 +75,18 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
                 extra={"security_event": "webhook_secret_missing"},
             )
         background = [runtime.worker] if settings.webhook_worker_enabled else []
+
+        def details() -> dict[str, object]:
+            backlog = runtime.worker.backlog
+            return {"events": backlog} if backlog is not None else {}
+
         try:
             async with running(background, runtime):
                 ops.check_with([webhook_secret, *dependency_checks(runtime)])
+                ops.details_with(details)
                 yield
                 ops.check_with(None)
+                ops.details_with(None)
         finally:
             await ops.settle()
             await runtime.redis.aclose()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.config import WebhookSettings
 from shared.errors import DomainError
 from shared.logging import mask
+from shared.metrics import count_webhook_event
 from subgraphs.payments import sync
 from subgraphs.payments.webhooks import store
 from subgraphs.payments.webhooks.metrics import WebhookMetrics
@@ -213,6 +214,7 @@ def _report(
         "payment_id": mask(str(result.payment_id)) if result.payment_id else None,
         "path": path,
     }
+    count_webhook_event(row.event_type, result.outcome)
     if result.outcome in DONE:
         metrics.applied.labels(outcome=result.outcome, path=path).inc()
         log.info("webhook event done", extra=fields)

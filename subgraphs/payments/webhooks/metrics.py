@@ -1,4 +1,11 @@
-"""Prometheus metrics of the sidecar (one registry per app, served at /metrics)."""
+"""Prometheus metrics of the sidecar (one registry per app, served at /metrics next to the
+process-wide `bff_*` families of `shared.metrics`).
+
+The contract's `bff_webhook_events_total{event_type,outcome}` counts each delivery once (`stored`,
+`duplicate`, `invalid_signature`, `not_event`, `too_large`, `unavailable`) and each apply attempt
+once (`applied`, `unchanged`, `ignored`, `unknown_order`, `mismatch`, `error`, `timeout`);
+`event_type` is one of the handled Razorpay event types or `other` (`shared.metrics`). The
+families below are the sidecar's finer-grained counters, kept for its runbooks."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from shared.logging import mask
+from shared.metrics import count_webhook_event
 from subgraphs.payments.webhooks import store
 from subgraphs.payments.webhooks.dispatch import HANDLERS, apply_stored_event
 from subgraphs.payments.webhooks.payloads import NotAnEvent, parse_event, provider_key
@@ -78,6 +79,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
     raw = await read_body(request, settings.webhook_max_body_bytes)
     if raw is None:
         metrics.rejected.labels(reason="too_large").inc()
+        count_webhook_event(None, "too_large")
         _security(request, "webhook_body_too_large", "webhook body over the size limit")
         return _answer(413, error="body too large")
 
@@ -85,6 +87,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
     if check.signed_with is None:
         reason = check.problem.value if check.problem else "mismatch"
         metrics.invalid_signatures.labels(reason=reason).inc()
+        count_webhook_event(None, "invalid_signature")  # the body is not trusted: no type
         _security(
             request,
             "webhook_signature_invalid",
@@ -99,6 +102,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
         envelope, body = parse_event(raw)
     except NotAnEvent as exc:
         metrics.rejected.labels(reason="not_event").inc()
+        count_webhook_event(None, "not_event")
         _security(
             request, "webhook_not_an_event", "signed webhook body is not an event", detail=str(exc)
         )
@@ -128,6 +132,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
             event_pk = await _store(runtime, new)
     except Exception:
         metrics.unavailable.inc()
+        count_webhook_event(envelope.event, "unavailable")
         log.error(
             "webhook event could not be stored: answering 503 so Razorpay retries",
             extra={"event_id": mask(event_id), "event_type": envelope.event},
@@ -137,6 +142,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
 
     if event_pk is None:
         metrics.duplicates.inc()
+        count_webhook_event(envelope.event, "duplicate")
         log.info(
             "webhook event already stored",
             extra={"event_id": mask(event_id), "event_type": envelope.event},
@@ -144,6 +150,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
         return _answer(200, status="duplicate")
     label = envelope.event if envelope.event in HANDLERS else "other"
     metrics.stored.labels(event_type=label).inc()
+    count_webhook_event(envelope.event, "stored")
     outcome = await _apply_now(runtime, event_pk, started, new)
     return _answer(200, status="stored", outcome=outcome)
 
@@ -208,6 +215,7 @@ async def _apply_now(
     except Exception as exc:
         outcome = "timeout" if isinstance(exc, TimeoutError) else "error"
         runtime.metrics.failures.labels(outcome=outcome, path="request").inc()
+        count_webhook_event(new.event_type, outcome)
         log.warning(
             "webhook event stored but not applied in the request: the worker will retry",
             extra={"event_id": mask(new.event_id), "event_type": new.event_type, "why": outcome},

@@ -42,6 +42,7 @@ class WebhookWorker:
         self.batch_size = batch_size
         self.retention = retention
         self._pruned_at: datetime | None = None
+        self.backlog: dict[str, int] | None = None  # last counted: waiting, parked (/readyz)
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self, now: datetime | None = None) -> int:
@@ -89,6 +90,7 @@ class WebhookWorker:
             waiting, parked = await store.backlog(session=session)
         self.metrics.backlog.set(waiting)
         self.metrics.parked_now.set(parked)
+        self.backlog = {"waiting": waiting, "parked": parked}
 
     async def _loop(self) -> None:
         while True:
