@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -21,6 +21,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from devtools.devstack import DevStack, free_port
 from shared import router_signature
+from shared.redis import create_redis
+from subgraphs.payments.live.slots import slots_key
 from tests.e2e.conftest import ROUTER_SECRET, Client
 from tests.e2e.routers import RouterProcess, router_process
 
@@ -390,30 +392,69 @@ async def create_payment(client: Client, token: str) -> str:
     return payment_id
 
 
+async def live_on_router(router: RouterProcess) -> int:
+    """The router's `bff_live_subscriptions` gauge: subscriptions it has accepted and counted."""
+    metrics = httpx.get(f"http://127.0.0.1:{router.metrics_port}/metrics").text
+    for line in metrics.splitlines():
+        if line.startswith('bff_live_subscriptions{service="router"} '):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
+
+
+async def until(predicate: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(0.05)
+
+
 async def test_subscriptions_beyond_the_limits_are_rate_limited_and_others_keep_working(
     stack: DevStack, client: Client
 ) -> None:
-    token = await client.login("customer@example.com")
+    # A user of the test's own: the subscription slots payments holds for it in Redis are ours.
+    registered = await client.gql(
+        "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }",
+        {
+            "i": {
+                "email": f"ws-{uuid.uuid4().hex[:10]}@example.com",
+                "password": "A-long-enough-passphrase-42",
+                "name": "Wes Limits",
+            }
+        },
+    )
+    assert "errors" not in registered, registered
+    token = registered["data"]["register"]["accessToken"]
+    slots = slots_key(registered["data"]["register"]["user"]["id"])
     payment_id = await create_payment(client, token)
+    redis = create_redis(stack.env["REDIS_URL"])
     overrides = {"WS_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2", "WS_MAX_SUBSCRIPTIONS_PER_USER": "3"}
     with router_process(stack, "wslimits", overrides) as router:
+
+        async def live(count: int) -> None:
+            async def counted() -> bool:
+                return await live_on_router(router) == count
+
+            await until(counted)
+
         first = await open_ws(router.ws_url, token)
         second = await open_ws(router.ws_url, token)
         try:
-            for op in ("1", "2"):
+            for count, op in enumerate(("1", "2"), start=1):
                 await subscribe(first, op, payment_id)
-                await asyncio.sleep(0.5)
+                await live(count)
             await subscribe(first, "3", payment_id)  # third on this connection
             await expect_refused(first, "3")
             await subscribe(second, "1", payment_id)  # the user's third: allowed
-            await asyncio.sleep(0.5)
+            await live(3)
             await subscribe(second, "2", payment_id)  # the user's fourth
             await expect_refused(second, "2")
-            metrics = httpx.get(f"http://127.0.0.1:{router.metrics_port}/metrics").text
-            assert 'bff_live_subscriptions{service="router"} 3' in metrics
+            assert await live_on_router(router) == 3
 
-            # The live ones keep working: a status change reaches all three.
-            await asyncio.sleep(1.0)
+            # The live ones keep working: a status change reaches all three, once each has read
+            # the payment upstream (payments takes the user's slot right after that read).
+            async def read_upstream() -> bool:
+                return int(await redis.zcard(slots)) == 3
+
+            await until(read_upstream)
             cancelled = await client.gql(
                 "mutation($id: ID!) { cancelPayment(id: $id) { status } }",
                 {"id": payment_id},
@@ -430,14 +471,15 @@ async def test_subscriptions_beyond_the_limits_are_rate_limited_and_others_keep_
 
             # Completing one frees its slot on the connection.
             await first.send(json.dumps({"id": "1", "type": "complete"}))
-            await asyncio.sleep(0.5)
+            await live(2)
             await subscribe(first, "4", payment_id)
-            await asyncio.sleep(0.5)
+            await live(3)
             await subscribe(first, "5", payment_id)
             await expect_refused(first, "5")
         finally:
             await first.close()
             await second.close()
+            await redis.aclose()
 
 
 # ----------------------------------------------------------------------------- 5. WS credential
