@@ -4,6 +4,7 @@ per-subscriber queues, reconnection, and per-user slots shared across processes 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -167,8 +168,9 @@ async def test_stopping_ends_every_feed(infra: Infra) -> None:
 
 async def test_user_slots_are_shared_limited_and_expire_without_heartbeat(redis: Redis) -> None:
     user = uuid.uuid4()
-    replica_a = UserSlots(redis, limit=3, ttl_seconds=0.5)
-    replica_b = UserSlots(redis, limit=3, ttl_seconds=0.5)
+    # A TTL well above the refresh interval: a loaded machine can stall the loop for a while.
+    replica_a = UserSlots(redis, limit=3, ttl_seconds=2.0)
+    replica_b = UserSlots(redis, limit=3, ttl_seconds=2.0)
     held = [await replica_a.acquire(user), await replica_a.acquire(user)]
     held.append(await replica_b.acquire(user))
     assert None not in held
@@ -178,10 +180,14 @@ async def test_user_slots_are_shared_limited_and_expire_without_heartbeat(redis:
     held[0] = await replica_b.acquire(user)
     assert held[0] is not None
     # The heartbeat keeps slots alive past their TTL ...
-    for _ in range(3):
+    started = time.monotonic()
+    while time.monotonic() - started < 3.0:
         await asyncio.sleep(0.3)
+        refreshed = time.monotonic()
         await replica_a.refresh([(user, str(slot)) for slot in held])
     assert await replica_a.acquire(user) is None
     # ... and a process that died (no heartbeat) leaks nothing for longer than the TTL.
-    await asyncio.sleep(0.6)
-    assert await replica_a.acquire(user) is not None
+    async with asyncio.timeout(30):
+        while await replica_a.acquire(user) is None:
+            await asyncio.sleep(0.05)
+    assert time.monotonic() - refreshed >= 1.9  # not before the TTL from the last refresh
