@@ -29,6 +29,7 @@ import {
   useSubscriptionLimits,
   useVariableChecks,
 } from './src/guards.ts';
+import { graphiqlOptions, renderGraphiQL } from './src/graphiql.ts';
 import { serveMetrics, useRouterMetrics } from './src/metrics.ts';
 import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
 
@@ -151,7 +152,9 @@ export const gatewayConfig = defineConfig<RouterContext>({
   blockFieldSuggestions: settings.isProduction,
   // The gateway turns `true` into `{}`; its type only admits the options object.
   disableIntrospection: settings.isProduction ? {} : undefined,
-  graphiql: !settings.isProduction,
+  // Development only: opens on an example operation and the headers to fill in (src/graphiql.ts).
+  graphiql: settings.isProduction ? false : graphiqlOptions,
+  renderGraphiQL,
   landingPage: !settings.isProduction,
 
   cors:
