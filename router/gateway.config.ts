@@ -29,6 +29,7 @@ import {
   useSubscriptionLimits,
   useVariableChecks,
 } from './src/guards.ts';
+import { useAvatarProxy } from './src/avatars.ts';
 import { graphiqlOptions, renderGraphiQL } from './src/graphiql.ts';
 import { serveMetrics, useRouterMetrics } from './src/metrics.ts';
 import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
@@ -177,6 +178,11 @@ export const gatewayConfig = defineConfig<RouterContext>({
   plugins: () => [
     ...(settings.metrics ? [useRouterMetrics({ knownOperationNames: settings.metricsOperationNames })] : []),
     useRequestIds(),
+    // GET /avatars/<key>.webp from the profile subgraph: avatarUrl works on this origin.
+    useAvatarProxy({
+      profileUrl: settings.subgraphUrls.profile ?? 'http://127.0.0.1:4004/graphql',
+      timeoutMs: settings.upstreamTimeoutMs,
+    }),
     useRequestPolicy({ graphqlPath: '/graphql' }),
     useMultipartGuard({ maxBytes: settings.maxUploadBytes }),
     useVariableChecks(),

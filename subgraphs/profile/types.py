@@ -30,7 +30,9 @@ class Profile:
         "the profile)."
     )
     avatar_url: str | None = strawberry.field(
-        description="Where the avatar image is served (relative to the profile service)."
+        description="The avatar image (WebP, at most 512x512), a path on the GraphQL "
+        "endpoint's origin, `/avatars/<key>.webp`: resolve it against the endpoint's URL (e.g. "
+        "`new URL(avatarUrl, graphqlUrl)`). A new upload gets a new path; null without avatar."
     )
     preferences: JSON = strawberry.field(
         description="Validated against the schema `preferencesSchema` returns."
