@@ -282,8 +282,8 @@ async def resolve_verify_email(
 
 
 @strawberry.type(
-    description="Write operations. Each field says who may call it and which error codes it "
-    "answers with (docs/errors.md lists them all)."
+    description="Write operations. Each field says who may call it and the errors particular "
+    "to it; every error code, and what to do about it, is in docs/errors.md."
 )
 class Mutation:
     register: AuthPayload = strawberry.mutation(
