@@ -36,7 +36,7 @@ def running_dev_database(pg_dir: Path) -> str | None:
         os.kill(pid, 0)
     except ProcessLookupError:
         return None  # a stale pid file: the server was killed
-    except PermissionError:
+    except PermissionError:  # pragma: no cover - root (the test runs) may signal any process
         pass  # alive, run by another user (pgserver runs it as `pgserver` under root)
     if not (socket_dir / f".s.PGSQL.{port}").exists():
         return None
