@@ -31,10 +31,12 @@ router/node_modules/.installed: router/package.json router/package-lock.json
 schema: install
 	$(PY) -m devtools.schema_export
 	node router/compose.mjs
+	$(PY) -m subgraphs.payments.webhooks.openapi
 
 schema-check: install
 	$(PY) -m devtools.schema_export --check
 	node router/compose.mjs --check
+	$(PY) -m subgraphs.payments.webhooks.openapi --check
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -29,6 +29,8 @@ import {
   useSubscriptionLimits,
   useVariableChecks,
 } from './src/guards.ts';
+import { useAvatarProxy } from './src/avatars.ts';
+import { graphiqlOptions, renderGraphiQL } from './src/graphiql.ts';
 import { serveMetrics, useRouterMetrics } from './src/metrics.ts';
 import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
 
@@ -151,7 +153,9 @@ export const gatewayConfig = defineConfig<RouterContext>({
   blockFieldSuggestions: settings.isProduction,
   // The gateway turns `true` into `{}`; its type only admits the options object.
   disableIntrospection: settings.isProduction ? {} : undefined,
-  graphiql: !settings.isProduction,
+  // Development only: opens on an example operation and the headers to fill in (src/graphiql.ts).
+  graphiql: settings.isProduction ? false : graphiqlOptions,
+  renderGraphiQL,
   landingPage: !settings.isProduction,
 
   cors:
@@ -174,6 +178,11 @@ export const gatewayConfig = defineConfig<RouterContext>({
   plugins: () => [
     ...(settings.metrics ? [useRouterMetrics({ knownOperationNames: settings.metricsOperationNames })] : []),
     useRequestIds(),
+    // GET /avatars/<key>.webp from the profile subgraph: avatarUrl works on this origin.
+    useAvatarProxy({
+      profileUrl: settings.subgraphUrls.profile ?? 'http://127.0.0.1:4004/graphql',
+      timeoutMs: settings.upstreamTimeoutMs,
+    }),
     useRequestPolicy({ graphqlPath: '/graphql' }),
     useMultipartGuard({ maxBytes: settings.maxUploadBytes }),
     useVariableChecks(),

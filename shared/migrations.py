@@ -148,15 +148,18 @@ def run_env(metadata: MetaData) -> None:
     asyncio.run(run())
 
 
-def main() -> None:
-    """`python -m shared.migrations`: apply every service's migrations to DATABASE_URL."""
-    import os
+def main() -> int:
+    """`python -m shared.migrations`: apply every service's migrations to DATABASE_URL (else,
+    outside production, to the development database `make dev` runs)."""
+    from shared.cli import database_url, run_cli
+    from shared.config import Settings
 
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        raise SystemExit("DATABASE_URL is not set")
-    upgrade_all(url)
+    def run() -> int:
+        upgrade_all(database_url(Settings()))
+        return 0
+
+    return run_cli("python -m shared.migrations", run)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import ColumnElement, Select, desc, tuple_
@@ -40,19 +40,41 @@ DEFAULT_PAGE_SIZE = 20
 _CURSOR_PREFIX = "k1:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+# The two paging arguments of every list field, described once.
+First = Annotated[
+    int | None,
+    strawberry.argument(description="Page size: 1 to 100 (else BAD_USER_INPUT, field `first`)."),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Continue after this cursor: the previous page's pageInfo.endCursor; leave "
+        "out for the first page. An unreadable cursor is BAD_USER_INPUT (field `after`)."
+    ),
+]
+
 
 @strawberry.federation.type(shareable=True, description="Relay page information.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether more elements follow: ask again with after = endCursor."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Whether this page was asked for with a cursor (elements come before it)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the page's first element; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the page's last element: pass it as after for the next page; "
+        "null when the page is empty."
+    )
 
 
 @strawberry.type(description="One element of a connection and the cursor that points at it.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(description="Opaque position of this element in the list.")
+    node: T = strawberry.field(description="The element.")
 
 
 async def _total_count(root: Connection[Any]) -> int:
@@ -61,8 +83,8 @@ async def _total_count(root: Connection[Any]) -> int:
 
 @strawberry.type(description="A page of a list, Relay style.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="This page's elements, in list order.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
     total_count: int = strawberry.field(
         resolver=_total_count,
         description="How many elements the whole list (all pages) has; queried when selected.",

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from shared import dead_letters as parked
-from shared.pagination import Connection, Edge, PageInfo
+from shared.pagination import After, Connection, Edge, First, PageInfo
 from shared.scalars import JSON
 from subgraphs.admin.context import Context
 from subgraphs.admin.types import ADMIN
@@ -20,11 +20,11 @@ class DeadLetter:
     id: strawberry.ID = strawberry.field(description="Its entry id in the dead-letter stream.")
     consumer: str = strawberry.field(description="The consumer group that gave up on it.")
     stream: str = strawberry.field(description="The stream the event was read from.")
-    event_id: str
-    type: str
+    event_id: str = strawberry.field(description="The event's own id (the envelope's `id`).")
+    type: str = strawberry.field(description="The event name, e.g. `payments:payment:completed`.")
     error_type: str = strawberry.field(description="The exception type of the last attempt.")
-    attempts: int
-    parked_at: datetime
+    attempts: int = strawberry.field(description="How many times the consumer tried it.")
+    parked_at: datetime = strawberry.field(description="When it was parked.")
     event: JSON = strawberry.field(description="The original envelope, as read from the stream.")
 
     @classmethod
@@ -43,7 +43,7 @@ class DeadLetter:
 
 
 async def resolve_dead_letters(
-    info: Info[Context, None], first: int | None = 20, after: str | None = None
+    info: Info[Context, None], first: First = 20, after: After = None
 ) -> Connection[DeadLetter]:
     page = await parked.dead_letters(
         info.context.redis, first=20 if first is None else first, after=after

@@ -3,7 +3,7 @@ is auth's: `subgraphs/auth/mutations.py`.)"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -15,7 +15,18 @@ from subgraphs.admin.types import ADMIN, ConfigEntry
 
 
 async def resolve_set_system_config(
-    info: Info[Context, None], key: str, value: JSON
+    info: Info[Context, None],
+    key: Annotated[
+        str,
+        strawberry.argument(
+            description="A declared setting's key (docs/admin.md lists them; any other: "
+            "BAD_USER_INPUT)."
+        ),
+    ],
+    value: Annotated[
+        JSON,
+        strawberry.argument(description="The new value; it must fit the key's schema."),
+    ],
 ) -> ConfigEntry:
     context = info.context
     value_: Any = value

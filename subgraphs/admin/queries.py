@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from shared.pagination import Connection, PageRequest, build_connection
+from shared.pagination import After, Connection, First, PageRequest, build_connection
 from subgraphs.admin import analytics, audit_log, service
 from subgraphs.admin.context import Context
 from subgraphs.admin.inputs import AuditLogFilter
@@ -26,9 +26,12 @@ async def resolve_system_config(info: Info[Context, None]) -> list[ConfigEntry]:
 
 async def resolve_audit_logs(
     info: Info[Context, None],
-    filter: AuditLogFilter | None = None,
-    first: int | None = 50,
-    after: str | None = None,
+    filter: Annotated[
+        AuditLogFilter | None,
+        strawberry.argument(description="Conditions the entries must meet."),
+    ] = None,
+    first: First = 50,
+    after: After = None,
 ) -> Connection[AuditLog]:
     page = PageRequest.from_args(first=first, after=after, default=50)
     query = audit_log.audit_query(
@@ -55,8 +58,10 @@ async def resolve_audit_logs(
 
 async def resolve_analytics(
     info: Info[Context, None],
-    from_: Annotated[datetime, strawberry.argument(name="from")],
-    to: datetime,
+    from_: Annotated[
+        datetime, strawberry.argument(name="from", description="Start of the range (inclusive).")
+    ],
+    to: Annotated[datetime, strawberry.argument(description="End of the range (exclusive).")],
 ) -> Analytics:
     async with info.context.db() as session:
         report = await analytics.report(session=session, since=from_, until=to)

@@ -16,14 +16,22 @@ from subgraphs.admin.types import Role, User
 
 @strawberry.type(description="One recorded event (action names are the event names).")
 class AuditLog:
-    id: strawberry.ID
-    action: str
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    action: str = strawberry.field(
+        description="The event name, `<service>:<resource>:<verb>`, e.g. `auth:user:logged_in`."
+    )
     actor: User | None = strawberry.field(description="Who did it (none for system events).")
-    resource_type: str | None
-    resource_id: str | None
-    details: JSON | None
-    ip_address: str | None
-    created_at: datetime
+    resource_type: str | None = strawberry.field(
+        description="What the event is about: `user`, `payment`, `refund` or `config`."
+    )
+    resource_id: str | None = strawberry.field(
+        description="Its id (a user or payment id, a config key)."
+    )
+    details: JSON | None = strawberry.field(description="The event's data, as published.")
+    ip_address: str | None = strawberry.field(
+        description="The client IP the event recorded (logins, registrations), if any."
+    )
+    created_at: datetime = strawberry.field(description="When the event occurred.")
 
     @classmethod
     def from_row(cls, row: AuditLogRow) -> AuditLog:
@@ -42,14 +50,14 @@ class AuditLog:
 
 @strawberry.type(description="Live accounts with one role.")
 class RoleCount:
-    role: Role
-    count: int
+    role: Role = strawberry.field(description="The role.")
+    count: int = strawberry.field(description="How many live (not deleted) accounts have it.")
 
 
 @strawberry.type(description="Payments created in the range with one status.")
 class StatusCount:
-    status: str
-    count: int
+    status: str = strawberry.field(description="A PaymentStatus value, e.g. `COMPLETED`.")
+    count: int = strawberry.field(description="How many payments created in the range have it.")
 
 
 @strawberry.type(
@@ -57,21 +65,23 @@ class StatusCount:
 )
 class DailyVolume:
     day: str = strawberry.field(description="The UTC day, YYYY-MM-DD.")
-    currency: str
-    payments: int
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. `INR`.")
+    payments: int = strawberry.field(description="How many settled payments.")
     amount: Decimal = strawberry.field(description="Captured amount, exact major units.")
-    refunded: Decimal
+    refunded: Decimal = strawberry.field(description="Refunded amount, exact major units.")
     net: Decimal = strawberry.field(description="amount - refunded.")
 
 
 @strawberry.type(description="Figures over [from, to): payments by creation time.")
 class Analytics:
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
+    from_: datetime = strawberry.field(name="from", description="Start of the range (inclusive).")
+    to: datetime = strawberry.field(description="End of the range (exclusive).")
     users_by_role: list[RoleCount] = strawberry.field(
         description="Live accounts per role now (not limited to the range)."
     )
-    payments_by_status: list[StatusCount]
+    payments_by_status: list[StatusCount] = strawberry.field(
+        description="Payments created in the range, per status (statuses with none left out)."
+    )
     volume: list[DailyVolume] = strawberry.field(
         description="Settled volume by day and currency, ordered by day then currency."
     )

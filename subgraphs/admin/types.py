@@ -8,6 +8,7 @@ from enum import Enum
 
 import strawberry
 
+from shared.enum_docs import ROLE_DESCRIPTION, ROLE_VALUES, described_enum
 from shared.scalars import JSON
 from shared.scopes import Scope
 from subgraphs.admin.models import SystemConfig
@@ -15,7 +16,7 @@ from subgraphs.admin.models import SystemConfig
 ADMIN = [[Scope.ADMIN.value]]
 
 
-@strawberry.enum(name="Role")
+@described_enum(name="Role", description=ROLE_DESCRIPTION, values=ROLE_VALUES)
 class Role(Enum):
     """The same enum as auth's (federation merges it)."""
 
@@ -41,10 +42,10 @@ class User:
 
 @strawberry.type(description="One system configuration value.")
 class ConfigEntry:
-    key: str
-    value: JSON
-    description: str | None
-    updated_at: datetime
+    key: str = strawberry.field(description="Dotted name of the setting, e.g. `payments.fees`.")
+    value: JSON = strawberry.field(description="The current value (its shape depends on the key).")
+    description: str | None = strawberry.field(description="What the setting controls.")
+    updated_at: datetime = strawberry.field(description="When the value last changed.")
     updated_by: User | None = strawberry.field(
         description="The ADMIN who last changed the value (none for the seed)."
     )

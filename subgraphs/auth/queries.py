@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
-from shared.pagination import Connection, PageRequest, build_connection
+from shared.pagination import After, Connection, First, PageRequest, build_connection
 from subgraphs.auth import directory, service
 from subgraphs.auth.context import Context
 from subgraphs.auth.types import ADMIN, User, UserFilter
@@ -21,9 +23,11 @@ async def resolve_me(info: Info) -> User:
 
 async def resolve_users(
     info: Info,
-    filter: UserFilter | None = None,
-    first: int | None = 20,
-    after: str | None = None,
+    filter: Annotated[
+        UserFilter | None, strawberry.argument(description="Conditions the users must meet.")
+    ] = None,
+    first: First = 20,
+    after: After = None,
 ) -> Connection[User]:
     page = PageRequest.from_args(first=first, after=after)
     query = directory.user_query(
@@ -46,7 +50,10 @@ async def resolve_users(
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Read operations. Each field says who may call it; without an access token only "
+    "the fields that say so answer (the rest: UNAUTHENTICATED)."
+)
 class Query:
     me: User = strawberry.federation.field(
         resolver=resolve_me, authenticated=True, description="The caller's account."

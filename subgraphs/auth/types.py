@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
+from shared.enum_docs import ROLE_DESCRIPTION, ROLE_VALUES, described_enum
 from shared.scopes import Role as DomainRole
 from shared.scopes import Scope
 from subgraphs.auth.models import User as UserRow
@@ -22,7 +23,7 @@ ADMIN = [[Scope.ADMIN.value]]
 SELF_OR_ADMIN = [["self_or_admin"]]
 
 
-@strawberry.enum(name="Role")
+@described_enum(name="Role", description=ROLE_DESCRIPTION, values=ROLE_VALUES)
 class Role(Enum):
     ADMIN = "ADMIN"
     VENDOR = "VENDOR"
@@ -36,14 +37,22 @@ async def resolve_mfa_enabled(root: User, info: strawberry.Info[Context, None]) 
     return await info.context.loaders.mfa_enabled_by_user_id.load(uuid.UUID(str(root.id)))
 
 
-@strawberry.federation.type(keys=["id"], name="User")
+@strawberry.federation.type(
+    keys=["id"],
+    name="User",
+    description="An account (owned by auth; payments, admin and profile add fields to it). "
+    "Reached through me, users (ADMIN), a payment's payer, payee and createdBy, or an audit "
+    "entry's actor; fields whose description names a narrower rule follow that rule.",
+)
 class User:
-    id: strawberry.ID
-    email: str
-    name: str
-    role: Role
-    email_verified: bool
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="Stable account id (a UUID).")
+    email: str = strawberry.field(description="Login e-mail address, stored lower-case.")
+    name: str = strawberry.field(description="Display name.")
+    role: Role = strawberry.field(description="ADMIN, VENDOR or CUSTOMER.")
+    email_verified: bool = strawberry.field(
+        description="Whether the address was confirmed (verifyEmail, or set by an ADMIN)."
+    )
+    created_at: datetime = strawberry.field(description="When the account was created.")
     last_login_at: datetime | None = strawberry.federation.field(
         description="When the user last logged in (ADMIN only).", requires_scopes=ADMIN
     )
@@ -83,12 +92,21 @@ class User:
         return None if row is None else cls.from_row(row)
 
 
-@strawberry.type
+@strawberry.type(
+    description="A signed-in session: send `Authorization: Bearer <accessToken>` (HTTP) or "
+    '`{"Authorization": "Bearer <accessToken>"}` (WebSocket connection_init); renew it with '
+    "refreshToken before expiresIn runs out."
+)
 class AuthPayload:
-    access_token: str
-    refresh_token: str
+    access_token: str = strawberry.field(
+        description="JWT (RS256, 15 minutes) for the Authorization header; keep it in memory."
+    )
+    refresh_token: str = strawberry.field(
+        description="Opaque, single use, valid 7 days: trade it for a new pair with refreshToken "
+        "(reusing an old one ends the whole session family)."
+    )
     expires_in: int = strawberry.field(description="Seconds until the access token expires.")
-    user: User
+    user: User = strawberry.field(description="The signed-in account.")
 
     @classmethod
     def from_session(cls, issued: IssuedSession) -> AuthPayload:
@@ -113,11 +131,15 @@ class TotpEnabled:
     )
 
 
-@strawberry.input
+@strawberry.input(description="Self-service sign-up of a CUSTOMER account.")
 class RegisterInput:
-    email: str
-    password: str
-    name: str
+    email: str = strawberry.field(description="Login e-mail address (unique; CONFLICT if taken).")
+    password: str = strawberry.field(
+        description="12 to 128 characters, at least two of lower-case, upper-case, digits and "
+        "symbols, 5 distinct characters, not containing the e-mail's name part; else "
+        "BAD_USER_INPUT (field `password`)."
+    )
+    name: str = strawberry.field(description="Display name.")
     role: Role | None = strawberry.field(
         default=Role.CUSTOMER,
         description="Only CUSTOMER: VENDOR or ADMIN is FORBIDDEN (an ADMIN creates or promotes "
@@ -125,15 +147,15 @@ class RegisterInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="E-mail and password of an account.")
 class LoginInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="The account's e-mail address.")
+    password: str = strawberry.field(description="The account's password.")
 
 
 @strawberry.input(description="Narrows the user directory; every given condition must hold.")
 class UserFilter:
-    role: Role | None = None
+    role: Role | None = strawberry.field(default=None, description="Only accounts with this role.")
     search: str | None = strawberry.field(
         default=None,
         description="Case-insensitive text found in the e-mail address or the name.",
@@ -145,9 +167,9 @@ class UserFilter:
 
 @strawberry.input(description="A new account. The password follows auth's policy.")
 class CreateUserInput:
-    email: str
-    name: str
-    role: Role = Role.CUSTOMER
+    email: str = strawberry.field(description="Login e-mail address (unique; CONFLICT if taken).")
+    name: str = strawberry.field(description="Display name.")
+    role: Role = strawberry.field(default=Role.CUSTOMER, description="The account's role.")
     password: str = strawberry.field(
         description="The initial password (auth's policy: at least 12 characters, mixed)."
     )
@@ -155,8 +177,10 @@ class CreateUserInput:
 
 @strawberry.input(description="Fields to change; omitted fields stay as they are.")
 class UpdateUserInput:
-    name: str | None = None
+    name: str | None = strawberry.field(default=None, description="A new display name.")
     email: str | None = strawberry.field(
         default=None, description="A new address is unverified unless emailVerified says so."
     )
-    email_verified: bool | None = None
+    email_verified: bool | None = strawberry.field(
+        default=None, description="Mark the address as confirmed (true) or not (false)."
+    )

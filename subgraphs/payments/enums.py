@@ -5,10 +5,27 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import strawberry
+from shared.enum_docs import described_enum
 
 
-@strawberry.enum(description="Where a payment is in its lifecycle.")
+@described_enum(
+    description="Where a payment is in its lifecycle. Status only moves forward: PENDING or "
+    "INITIATED -> PROCESSING -> COMPLETED (or FAILED, which can still become COMPLETED) -> "
+    "PARTIALLY_REFUNDED -> REFUNDED; CANCELLED before COMPLETED.",
+    values={
+        "PENDING": "A CUSTOMER's PAYMENT, created; no Razorpay order yet (startCheckout next).",
+        "INITIATED": "A VENDOR's INITIATE request, waiting for its payer to start Checkout.",
+        "PROCESSING": "A Razorpay order exists (startCheckout); waiting for the payer to pay and "
+        "Razorpay to capture.",
+        "COMPLETED": "Razorpay captured the money. Only refunds move it further.",
+        "FAILED": "The payment attempt failed (declined, bad Checkout signature). Not final: "
+        "the payer may retry the same order and Razorpay may capture late (-> COMPLETED).",
+        "CANCELLED": "Cancelled by its creator or an ADMIN before completion. Final.",
+        "REFUNDED": "The whole captured amount was refunded. Final.",
+        "PARTIALLY_REFUNDED": "Part of the captured amount was refunded (amountRefunded < "
+        "amount); further refunds allowed up to the rest.",
+    },
+)
 class PaymentStatus(StrEnum):
     PENDING = "PENDING"
     INITIATED = "INITIATED"
@@ -20,7 +37,13 @@ class PaymentStatus(StrEnum):
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
 
 
-@strawberry.enum(description="INITIATE: a VENDOR asks a CUSTOMER to pay; PAYMENT: a CUSTOMER pays.")
+@described_enum(
+    description="Who started the payment: a VENDOR's request to pay, or a CUSTOMER's payment.",
+    values={
+        "INITIATE": "A VENDOR asks a CUSTOMER (payer) to pay it; starts INITIATED.",
+        "PAYMENT": "A CUSTOMER pays, optionally to a VENDOR (payee); starts PENDING.",
+    },
+)
 class PaymentType(StrEnum):
     INITIATE = "INITIATE"  # a VENDOR asks a CUSTOMER to pay
     PAYMENT = "PAYMENT"  # a CUSTOMER pays

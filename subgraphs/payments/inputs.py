@@ -23,11 +23,21 @@ from subgraphs.payments.service import parse_id
     )
 )
 class PaymentFilter:
-    status: list[PaymentStatus] | None = None
-    type: list[PaymentType] | None = None
-    currency: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
+    status: list[PaymentStatus] | None = strawberry.field(
+        default=None, description="Only payments in one of these statuses."
+    )
+    type: list[PaymentType] | None = strawberry.field(
+        default=None, description="Only payments of one of these types."
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="Only payments in this currency (ISO 4217)."
+    )
+    created_from: datetime | None = strawberry.field(
+        default=None, description="Only payments created at or after this instant."
+    )
+    created_to: datetime | None = strawberry.field(
+        default=None, description="Only payments created before this instant."
+    )
 
     def to_query(self) -> PaymentQuery:
         if self.status is not None and not self.status:
@@ -56,11 +66,29 @@ class PaymentFilter:
     )
 )
 class CreatePaymentInput:
-    amount: Decimal
-    currency: str = "INR"
-    description: str | None = None
-    payee_id: strawberry.ID | None = None
-    payer_id: strawberry.ID | None = None
+    amount: Decimal = strawberry.field(
+        description='Decimal string in major units, e.g. "99.99": positive, at most the '
+        "currency's minor-unit digits (INR 2, JPY 0), within the configured per-payment, daily "
+        "and monthly limits (else BAD_USER_INPUT, field `amount`)."
+    )
+    currency: str = strawberry.field(
+        default="INR",
+        description="ISO 4217 code of an enabled currency (seeded: INR, USD, EUR, GBP; an "
+        "ADMIN configures them); else BAD_USER_INPUT.",
+    )
+    description: str | None = strawberry.field(
+        default=None, description="Free text shown to both parties, at most 500 characters."
+    )
+    payee_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="CUSTOMER only, optional: the VENDOR to be paid (any other id: "
+        "BAD_USER_INPUT, field `payeeId`).",
+    )
+    payer_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="VENDOR only, required: the CUSTOMER asked to pay (any other id: "
+        "BAD_USER_INPUT, field `payerId`).",
+    )
 
     def to_new_payment(self) -> NewPayment:
         return NewPayment(
@@ -74,10 +102,10 @@ class CreatePaymentInput:
 
 @strawberry.input(description="What Razorpay Checkout's handler received, for one payment.")
 class VerifyPaymentInput:
-    payment_id: strawberry.ID
-    razorpay_order_id: str
-    razorpay_payment_id: str
-    razorpay_signature: str
+    payment_id: strawberry.ID = strawberry.field(description="The payment being paid.")
+    razorpay_order_id: str = strawberry.field(description="The handler's `razorpay_order_id`.")
+    razorpay_payment_id: str = strawberry.field(description="The handler's `razorpay_payment_id`.")
+    razorpay_signature: str = strawberry.field(description="The handler's `razorpay_signature`.")
 
     def to_verification(self) -> Verification:
         for field, value in (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -21,7 +22,10 @@ WRITE = [[Scope.PAYMENTS_WRITE.value]]
 REFUND = [[Scope.PAYMENTS_REFUND.value]]
 
 
-async def create_payment(info: Info[Context, None], input: CreatePaymentInput) -> Payment:
+async def create_payment(
+    info: Info[Context, None],
+    input: Annotated[CreatePaymentInput, strawberry.argument(description="The new payment.")],
+) -> Payment:
     principal = info.context.require_principal()
     new = input.to_new_payment()
     async with info.context.db() as session:
@@ -29,7 +33,10 @@ async def create_payment(info: Info[Context, None], input: CreatePaymentInput) -
     return Payment.from_row(row)
 
 
-async def cancel_payment(info: Info[Context, None], id: strawberry.ID) -> Payment:
+async def cancel_payment(
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The payment's id.")],
+) -> Payment:
     principal = info.context.require_principal()
     payment_id = service.parse_id(str(id), field="id")
     async with info.context.db() as session:
@@ -39,7 +46,12 @@ async def cancel_payment(info: Info[Context, None], id: strawberry.ID) -> Paymen
     return Payment.from_row(row)
 
 
-async def start_checkout(info: Info[Context, None], payment_id: strawberry.ID) -> CheckoutSession:
+async def start_checkout(
+    info: Info[Context, None],
+    payment_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The payment the caller is to pay.")
+    ],
+) -> CheckoutSession:
     principal = info.context.require_principal()
     parsed = service.parse_id(str(payment_id), field="paymentId")
     async with info.context.db() as session:
@@ -52,7 +64,13 @@ async def start_checkout(info: Info[Context, None], payment_id: strawberry.ID) -
     return CheckoutSession.from_checkout(result)
 
 
-async def verify_payment(info: Info[Context, None], input: VerifyPaymentInput) -> Payment:
+async def verify_payment(
+    info: Info[Context, None],
+    input: Annotated[
+        VerifyPaymentInput,
+        strawberry.argument(description="The payment and Checkout handler's three values."),
+    ],
+) -> Payment:
     principal = info.context.require_principal()
     check = input.to_verification()
     async with info.context.db() as session:
@@ -63,7 +81,15 @@ async def verify_payment(info: Info[Context, None], input: VerifyPaymentInput) -
 
 
 async def refund_payment(
-    info: Info[Context, None], id: strawberry.ID, amount: Decimal | None = None
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The payment's id.")],
+    amount: Annotated[
+        Decimal | None,
+        strawberry.argument(
+            description='How much to refund, decimal string in major units (e.g. "10.50"); '
+            "at most what is left; all that is left when omitted."
+        ),
+    ] = None,
 ) -> Payment:
     principal = info.context.require_principal()
     payment_id = service.parse_id(str(id), field="id")

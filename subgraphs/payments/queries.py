@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from shared.pagination import Connection
+from shared.pagination import After, Connection, First
 from shared.scopes import Scope
 from subgraphs.payments import access, service
 from subgraphs.payments.context import Context
@@ -19,7 +19,10 @@ from subgraphs.payments.types import READ, Payment, PaymentReport, payment_conne
 REPORT = [[Scope.PAYMENTS_REPORT.value]]
 
 
-async def resolve_payment(info: Info[Context, None], id: strawberry.ID) -> Payment | None:
+async def resolve_payment(
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The payment's id.")],
+) -> Payment | None:
     principal = info.context.require_principal()
     payment_id = service.parse_id(str(id), field="id")
     async with info.context.db() as session:
@@ -31,9 +34,12 @@ async def resolve_payment(info: Info[Context, None], id: strawberry.ID) -> Payme
 
 async def resolve_payments(
     info: Info[Context, None],
-    filter: PaymentFilter | None = None,
-    first: int | None = 20,
-    after: str | None = None,
+    filter: Annotated[
+        PaymentFilter | None,
+        strawberry.argument(description="Conditions the payments must meet."),
+    ] = None,
+    first: First = 20,
+    after: After = None,
 ) -> Connection[Payment]:
     principal = info.context.require_principal()
     query = filter.to_query() if filter is not None else PaymentQuery()
@@ -44,9 +50,19 @@ async def resolve_payments(
 
 async def resolve_payment_report(
     info: Info[Context, None],
-    from_: Annotated[datetime, strawberry.argument(name="from")],
-    to: datetime,
-    currency: str | None = None,
+    from_: Annotated[
+        datetime,
+        strawberry.argument(
+            name="from", description="Start of the range of createdAt (inclusive)."
+        ),
+    ],
+    to: Annotated[
+        datetime, strawberry.argument(description="End of the range of createdAt (exclusive).")
+    ],
+    currency: Annotated[
+        str | None,
+        strawberry.argument(description="Only this currency (ISO 4217); every one when left out."),
+    ] = None,
 ) -> PaymentReport:
     principal = info.context.require_principal()
     async with info.context.db() as session:

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -110,7 +111,8 @@ class LiveSubscription:
 
 
 async def subscribe_payment_updated(
-    info: Info[Context, None], id: strawberry.ID
+    info: Info[Context, None],
+    id: Annotated[strawberry.ID, strawberry.argument(description="The payment to watch.")],
 ) -> AsyncIterator[Payment]:
     context = info.context
     principal = context.require_principal()
@@ -132,7 +134,10 @@ async def subscribe_payment_updated(
     return LiveSubscription(context, _updates(context, principal, row, feed), feed)
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live updates over WebSocket (graphql-transport-ws at the router's /graphql); "
+    'authenticate in connection_init: {"Authorization": "Bearer <accessToken>"}.'
+)
 class Subscription:
     payment_updated = strawberry.federation.field(
         resolver=subscribe_payment_updated,

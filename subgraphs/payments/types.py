@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from shared.money import to_major
-from shared.pagination import Connection, PageRequest, build_connection
+from shared.pagination import After, Connection, First, PageRequest, build_connection
 from shared.scopes import Scope
 from subgraphs.payments import access, service
 from subgraphs.payments.checkout.start import Checkout
@@ -27,13 +27,22 @@ READ = [[Scope.PAYMENTS_READ.value]]
 
 @strawberry.type(description="One step in a payment's history.")
 class PaymentTransaction:
-    id: strawberry.ID
-    kind: str
-    amount: Decimal
-    status: str
-    from_status: PaymentStatus | None
-    to_status: PaymentStatus | None
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The step's id.")
+    kind: str = strawberry.field(
+        description="What happened: CREATE, STATUS_CHANGE, CHECKOUT (Razorpay order created), "
+        "AUTHORIZATION, CAPTURE, VERIFY_ATTEMPT (one verifyPayment call) or REFUND."
+    )
+    amount: Decimal = strawberry.field(
+        description="Amount the step concerns, decimal string in the payment's major units."
+    )
+    status: str = strawberry.field(description="The step's outcome: SUCCEEDED, FAILED or PENDING.")
+    from_status: PaymentStatus | None = strawberry.field(
+        description="The payment's status before the step (status changes only)."
+    )
+    to_status: PaymentStatus | None = strawberry.field(
+        description="The payment's status after the step (status changes only)."
+    )
+    created_at: datetime = strawberry.field(description="When the step happened.")
 
     @classmethod
     def from_row(cls, row: TransactionRow, currency: str) -> PaymentTransaction:
@@ -57,23 +66,38 @@ async def resolve_transactions(
 
 @strawberry.federation.type(keys=["id"], description="A payment or a request to pay.")
 class Payment:
-    id: strawberry.ID
-    type: PaymentType
-    status: PaymentStatus
-    amount: Decimal
-    amount_refunded: Decimal
-    currency: str
-    description: str | None
+    id: strawberry.ID = strawberry.field(description="The payment's id (a UUID).")
+    type: PaymentType = strawberry.field(
+        description="INITIATE (a VENDOR's request) or PAYMENT (a CUSTOMER's)."
+    )
+    status: PaymentStatus = strawberry.field(
+        description="Where it is in its lifecycle; paymentUpdated pushes every change."
+    )
+    amount: Decimal = strawberry.field(
+        description="The amount to pay, decimal string in major units of currency, e.g. "
+        '"99.99" (never a float).'
+    )
+    amount_refunded: Decimal = strawberry.field(
+        description='Refunded so far, decimal string in major units ("0.00" when none).'
+    )
+    currency: str = strawberry.field(description="ISO 4217 code, upper-case, e.g. `INR`.")
+    description: str | None = strawberry.field(
+        description="Free text from the creator (at most 500 characters)."
+    )
     payer: User | None = strawberry.field(description="Who pays (resolved by auth).")
     payee: User | None = strawberry.field(description="Who is paid, when known.")
     created_by: User = strawberry.field(description="Who created the payment.")
-    razorpay_order_id: str | None
-    razorpay_payment_id: str | None
+    razorpay_order_id: str | None = strawberry.field(
+        description="Razorpay's order id (`order_...`), once startCheckout created it."
+    )
+    razorpay_payment_id: str | None = strawberry.field(
+        description="Razorpay's payment id (`pay_...`), once the payer paid."
+    )
     transactions: list[PaymentTransaction] = strawberry.field(
         resolver=resolve_transactions, description="The payment's history, oldest first."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When the payment was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     row_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -126,8 +150,8 @@ async def payment_connection(
 async def resolve_user_payments(
     root: User,
     info: Info[Context, None],
-    first: int | None = 20,
-    after: str | None = None,
+    first: First = 20,
+    after: After = None,
 ) -> Connection[Payment]:
     """Batched: every `User` of a request shares one page statement (per `first`/`after`) and,
     when selected, one grouped `totalCount` statement."""
@@ -167,14 +191,18 @@ class User:
 
 @strawberry.type(description="What Razorpay Checkout needs: open it with these values.")
 class CheckoutSession:
-    payment_id: strawberry.ID
+    payment_id: strawberry.ID = strawberry.field(
+        description="The payment to pass to verifyPayment with Checkout's handler response."
+    )
     razorpay_order_id: str = strawberry.field(description="Checkout's `order_id` option.")
     razorpay_key_id: str = strawberry.field(description="Checkout's `key` option.")
     amount: Decimal = strawberry.field(description="Major units, for display.")
     amount_minor: int = strawberry.field(description="Checkout's `amount` option (minor units).")
-    currency: str
-    description: str | None
-    payment: Payment
+    currency: str = strawberry.field(description="Checkout's `currency` option (ISO 4217).")
+    description: str | None = strawberry.field(
+        description="Checkout's `description` option: the payment's description."
+    )
+    payment: Payment = strawberry.field(description="The payment as this call left it.")
 
     @classmethod
     def from_checkout(cls, checkout: Checkout) -> CheckoutSession:
@@ -193,7 +221,7 @@ class CheckoutSession:
 
 @strawberry.type(description="One currency's totals in a payment report.")
 class CurrencyTotals:
-    currency: str
+    currency: str = strawberry.field(description="ISO 4217 code.")
     count: int = strawberry.field(description="Payments of every status.")
     captured_count: int = strawberry.field(description="COMPLETED or (partially) refunded.")
     gross: Decimal = strawberry.field(description="Amounts captured.")
@@ -203,19 +231,25 @@ class CurrencyTotals:
 
 @strawberry.type(description="Payments of one status and currency in a payment report.")
 class StatusTotals:
-    status: PaymentStatus
-    currency: str
-    count: int
-    amount: Decimal
+    status: PaymentStatus = strawberry.field(description="The status.")
+    currency: str = strawberry.field(description="ISO 4217 code.")
+    count: int = strawberry.field(description="How many payments.")
+    amount: Decimal = strawberry.field(
+        description="Sum of their amounts, decimal string in major units."
+    )
 
 
 @strawberry.type(description="Payments created in [from, to): totals per currency and status.")
 class PaymentReport:
-    from_: datetime = strawberry.field(name="from")
-    to: datetime
-    currency: str | None
-    totals: list[CurrencyTotals]
-    by_status: list[StatusTotals]
+    from_: datetime = strawberry.field(name="from", description="Start of the range (inclusive).")
+    to: datetime = strawberry.field(description="End of the range (exclusive).")
+    currency: str | None = strawberry.field(
+        description="The currency asked for; null when the report covers every currency."
+    )
+    totals: list[CurrencyTotals] = strawberry.field(description="One row per currency.")
+    by_status: list[StatusTotals] = strawberry.field(
+        description="One row per status and currency that has payments."
+    )
 
     @classmethod
     def from_report(cls, report: Report) -> PaymentReport:

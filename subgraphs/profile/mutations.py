@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
@@ -18,7 +20,10 @@ from subgraphs.profile.types import Profile, UpdateProfileInput
 WRITE = [[Scope.PROFILE_WRITE.value]]
 
 
-async def update_profile(info: Info[Context, None], input: UpdateProfileInput) -> Profile:
+async def update_profile(
+    info: Info[Context, None],
+    input: Annotated[UpdateProfileInput, strawberry.argument(description="What to change.")],
+) -> Profile:
     principal = info.context.require_principal()
     changes = input.to_changes()
     async with info.context.db() as session:
@@ -26,7 +31,16 @@ async def update_profile(info: Info[Context, None], input: UpdateProfileInput) -
     return Profile.from_data(data)
 
 
-async def update_preferences(info: Info[Context, None], preferences: JSON) -> Profile:
+async def update_preferences(
+    info: Info[Context, None],
+    preferences: Annotated[
+        JSON,
+        strawberry.argument(
+            description="A JSON object of keys to set (null removes a key), e.g. "
+            '{"theme": "dark"}; merged into the stored preferences.'
+        ),
+    ],
+) -> Profile:
     principal = info.context.require_principal()
     async with info.context.db() as session:
         data = await service.update_preferences(
@@ -39,7 +53,17 @@ def avatar_store(info: Info[Context, None]) -> AvatarStore:
     return info.context.avatar_store
 
 
-async def upload_avatar(info: Info[Context, None], file: Upload) -> Profile:
+async def upload_avatar(
+    info: Info[Context, None],
+    file: Annotated[
+        Upload,
+        strawberry.argument(
+            description="The image file, sent as a multipart request part (GraphQL multipart "
+            "request spec; the router wants an `apollo-require-preflight` or `x-graphql-csrf` "
+            "header)."
+        ),
+    ],
+) -> Profile:
     principal = info.context.require_principal()
     if not isinstance(file, UploadFile):
         raise BadUserInput("Send the avatar as a file (GraphQL multipart request)", field="file")

@@ -17,11 +17,22 @@ AVATAR_PATH = "/avatars/"
 
 @strawberry.type(description="A user's profile. Phone and address: the user or ADMIN only.")
 class Profile:
-    phone: str | None = strawberry.federation.field(policy=OWNER_OR_ADMIN)
-    address: str | None = strawberry.federation.field(policy=OWNER_OR_ADMIN)
-    bio: str | None
+    phone: str | None = strawberry.federation.field(
+        policy=OWNER_OR_ADMIN,
+        description="E.164 phone number, e.g. +919876543210 (the user or ADMIN only).",
+    )
+    address: str | None = strawberry.federation.field(
+        policy=OWNER_OR_ADMIN,
+        description="Postal address, free text up to 500 characters (the user or ADMIN only).",
+    )
+    bio: str | None = strawberry.field(
+        description="Free text about the user, up to 1000 characters (visible to whoever sees "
+        "the profile)."
+    )
     avatar_url: str | None = strawberry.field(
-        description="Where the avatar image is served (relative to the profile service)."
+        description="The avatar image (WebP, at most 512x512), a path on the GraphQL "
+        "endpoint's origin, `/avatars/<key>.webp`: resolve it against the endpoint's URL (e.g. "
+        "`new URL(avatarUrl, graphqlUrl)`). A new upload gets a new path; null without avatar."
     )
     preferences: JSON = strawberry.field(
         description="Validated against the schema `preferencesSchema` returns."
@@ -71,9 +82,17 @@ class User:
     )
 )
 class UpdateProfileInput:
-    phone: str | None = strawberry.UNSET
-    address: str | None = strawberry.UNSET
-    bio: str | None = strawberry.UNSET
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="E.164: + country code and number, e.g. +919876543210 (BAD_USER_INPUT, "
+        "field `phone`, otherwise).",
+    )
+    address: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Postal address, at most 500 characters."
+    )
+    bio: str | None = strawberry.field(
+        default=strawberry.UNSET, description="About the user, at most 1000 characters."
+    )
 
     def to_changes(self) -> ProfileChanges:
         given = {

@@ -14,6 +14,7 @@ from shared.tokens import SigningKeys, generate_private_key_pem, public_jwk
 from subgraphs.auth.runtime import load_signing_keys
 from subgraphs.auth.schema import create_schema
 from tests.auth.support import ME, AuthHarness, codes
+from tests.sdl import without_descriptions
 
 
 async def test_jwks_endpoint(auth: AuthHarness) -> None:
@@ -40,7 +41,7 @@ async def test_unsigned_request_forbidden(auth: AuthHarness, unique_email: str) 
 
 
 def test_sdl_declares_the_contract() -> None:
-    sdl = create_schema(None).as_str()
+    sdl = without_descriptions(create_schema(None).as_str())
     assert 'type User @key(fields: "id")' in sdl
     assert "me: User! @authenticated" in sdl
     assert "logout(refreshToken: String!): Boolean! @authenticated" in sdl

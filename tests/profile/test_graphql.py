@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.scopes import Role
 from subgraphs.profile.schema import create_schema
 from tests.helpers import Subgraph, count_statements, error_codes
+from tests.sdl import without_descriptions
 
 FIELDS = "phone address bio avatarUrl preferences"
 MY = f"{{ myProfile {{ {FIELDS} }} }}"
@@ -26,7 +27,7 @@ def reps(*ids: uuid.UUID | str) -> dict[str, object]:
 
 
 def test_sdl_declares_owner_or_admin_on_phone_and_address() -> None:
-    sdl = create_schema(None).as_str()
+    sdl = without_descriptions(create_schema(None).as_str())
     assert 'phone: String @policy(policies: [["owner_or_admin"]])' in sdl
     assert 'address: String @policy(policies: [["owner_or_admin"]])' in sdl
     assert "myProfile: Profile! @authenticated" in sdl

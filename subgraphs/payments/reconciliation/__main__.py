@@ -1,5 +1,10 @@
 """`python -m subgraphs.payments.reconciliation [--older-than 15m] [--window 7d] [--limit N]`:
-one reconciliation sweep (`sweep.py`) on demand; prints its summary, exits 1 on errors."""
+one reconciliation sweep (`sweep.py`) on demand; prints its summary, exits 1 on errors.
+
+It uses DATABASE_URL, else (outside production) the development database `make dev` runs
+(`shared.cli`), and the Razorpay settings of the payments service (RAZORPAY_KEY_ID,
+RAZORPAY_KEY_SECRET, RAZORPAY_API_BASE_URL); what is missing is one line on stderr, exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
+from shared.cli import database_url, run_cli
 from shared.config import payments_settings
 from shared.db import create_engine, create_sessionmaker
 from subgraphs.payments.provider.razorpay import RazorpayGateway
@@ -17,6 +23,7 @@ from subgraphs.payments.reconciliation.sweep import ReconcileReport, reconcile
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+PROG = "python -m subgraphs.payments.reconciliation"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -29,10 +36,9 @@ def parse_duration(text: str) -> timedelta:
 
 async def _main(args: argparse.Namespace) -> ReconcileReport:
     settings = payments_settings()
-    if not settings.database_url:
-        raise SystemExit("DATABASE_URL is not set")
-    engine = create_engine(settings.database_url, pool_size=2, application_name="reconcile")
+    url = database_url(settings)
     gateway = RazorpayGateway.from_settings(settings)
+    engine = create_engine(url, pool_size=2, application_name="reconcile")
     try:
         return await reconcile(
             sessionmaker=create_sessionmaker(engine),
@@ -46,10 +52,10 @@ async def _main(args: argparse.Namespace) -> ReconcileReport:
         await engine.dispose()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _cli(argv: Sequence[str] | None) -> int:
     settings = payments_settings()
     parser = argparse.ArgumentParser(
-        prog="python -m subgraphs.payments.reconciliation",
+        prog=PROG,
         description="Apply Razorpay's view of stuck payments and pending refunds.",
     )
     parser.add_argument(
@@ -68,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = asyncio.run(_main(parser.parse_args(argv)))
     print(report.summary())
     return 1 if report.errors else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_cli(PROG, lambda: _cli(argv))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 - `serve` (default): the sidecar on WEBHOOK_HOST/`host` and WEBHOOK_PORT (default 4005);
 - `parked`: list parked events (event id, type, outcome, attempts, last error), newest first;
 - `replay EVENT_ID...`: put parked events back in the worker's queue with fresh attempts.
+
+`parked` and `replay` use DATABASE_URL, else (outside production) the development database
+`make dev` runs (`shared.cli`); without one they say so in one line (exit status 2).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from shared.cli import database_url, run_cli
 from shared.config import WebhookSettings, webhook_settings
 from shared.db import create_sessionmaker
 from subgraphs.payments.webhooks import store
@@ -61,11 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay = commands.add_parser("replay", help="queue parked events again")
     replay.add_argument("event_ids", nargs="+")
     args = parser.parse_args(argv)
+    if args.command in ("parked", "replay"):
+
+        def run() -> int:
+            settings = webhook_settings()
+            found = settings.model_copy(update={"database_url": database_url(settings)})
+            if args.command == "parked":
+                return asyncio.run(_parked(found, args.limit))
+            return asyncio.run(_replay(found, args.event_ids))
+
+        return run_cli(parser.prog, run)
     settings = webhook_settings()
-    if args.command == "parked":
-        return asyncio.run(_parked(settings, args.limit))
-    if args.command == "replay":
-        return asyncio.run(_replay(settings, args.event_ids))
     import uvicorn
 
     uvicorn.run(

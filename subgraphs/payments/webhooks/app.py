@@ -1,5 +1,6 @@
 """The Razorpay webhook sidecar's ASGI app: `POST /webhooks/razorpay`, the operational routes of
-`shared.ops` (`/healthz`, `/readyz`, `/metrics`, request ids), and the background worker.
+`shared.ops` (`/healthz`, `/readyz`, `/metrics`, request ids), the background worker, and its
+OpenAPI 3.1 document at `/openapi.json` outside production (`openapi.py`).
 
 Run: `uvicorn --factory subgraphs.payments.webhooks.app:create_app --port 4005`
 (or `python -m subgraphs.payments.webhooks`).
@@ -23,6 +24,7 @@ from shared.ops import NotReady, Ops, dependency_checks
 from shared.redis import create_redis
 from subgraphs.payments.webhooks.dispatch import RetryPolicy
 from subgraphs.payments.webhooks.metrics import WebhookMetrics
+from subgraphs.payments.webhooks.openapi import OPENAPI_PATH, WEBHOOK_ROUTE, openapi_document
 from subgraphs.payments.webhooks.receive import receive
 from subgraphs.payments.webhooks.runtime import Runtime
 from subgraphs.payments.webhooks.store import create_webhook_engine
@@ -100,9 +102,18 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
         openapi_url=None,
     )
 
-    @app.post("/webhooks/razorpay")
+    @app.post("/webhooks/razorpay", **WEBHOOK_ROUTE)
     async def razorpay_webhook(request: Request) -> JSONResponse:
         return await receive(request, request.app.state.webhooks)
 
     ops.install(app)
+    if not settings.is_production:
+        document: dict[str, object] = {}
+
+        async def openapi() -> JSONResponse:
+            if not document:
+                document.update(openapi_document(app))
+            return JSONResponse(document)
+
+        app.add_api_route(OPENAPI_PATH, openapi, methods=["GET"], include_in_schema=False)
     return app
