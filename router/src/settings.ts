@@ -35,9 +35,16 @@ export interface Settings {
   wsMaxSubscriptionsPerConnection: number;
   wsMaxSubscriptionsPerUser: number;
   upstreamTimeoutMs: number;
+  /** Manifests of trusted documents (hash -> document), absolute paths (src/persisted.ts). */
+  persistedDocumentsPaths: string[];
+  /** Refuse any document that is not in a manifest (default: on in production). */
+  trustedDocumentsOnly: boolean;
 }
 
 export class SettingsError extends Error {}
+
+/** The example MFE's manifest (relative to router/); each MFE adds its own (docs/mfe.md). */
+const DEFAULT_PERSISTED_DOCUMENTS = '../examples/mfe/src/gql/persisted-documents.json';
 
 const PLACEHOLDER = /^(changeme|change-me|secret|password|xxx+.*|your[-_].*|todo|placeholder|dummy|example)$/i;
 
@@ -159,5 +166,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     wsMaxSubscriptionsPerConnection: int(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
     wsMaxSubscriptionsPerUser: int(env, 'WS_MAX_SUBSCRIPTIONS_PER_USER', 50, 1, 100_000),
     upstreamTimeoutMs: int(env, 'ROUTER_UPSTREAM_TIMEOUT_MS', 5_000, 100, 600_000),
+    persistedDocumentsPaths: (str(env, 'ROUTER_PERSISTED_DOCUMENTS') ?? DEFAULT_PERSISTED_DOCUMENTS)
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => (isAbsolute(p) ? p : resolve(ROUTER_DIR, p))),
+    trustedDocumentsOnly: bool(env, 'ROUTER_TRUSTED_DOCUMENTS_ONLY', isProduction),
   };
 }
