@@ -27,6 +27,7 @@ from tests.e2e.conftest import SEED_PASSWORD, Client, own_database, start_stack
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", REPO_ROOT / "build" / "test-artifacts"))
 # Playwright's waits: generous, a loaded machine runs six test suites at once.
+ROUTER_SECRET = "browser-tests-router-secret-0123456789abcdef"
 TIMEOUT_MS = 30_000
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -47,7 +48,11 @@ def browser_stack(infra: Infra) -> Iterator[DevStack]:
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
     build_mfe()
     with own_database(infra.database_url) as database_url:
-        stack = start_stack(infra, database_url, serve_mfe=True)
+        # A production-grade router secret (32+ characters), so that a router in production
+        # mode (test_trusted_documents.py) can call these subgraphs too.
+        stack = start_stack(
+            infra, database_url, serve_mfe=True, env={"ROUTER_HMAC_SECRET": ROUTER_SECRET}
+        )
         try:
             yield stack
         finally:

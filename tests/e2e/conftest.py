@@ -45,7 +45,13 @@ def own_database(server_url: str) -> Iterator[str]:
         asyncio.run(helpers.drop_database(server_url, name))
 
 
-def start_stack(infra: Infra, database_url: str, *, serve_mfe: bool = False) -> DevStack:
+def start_stack(
+    infra: Infra,
+    database_url: str,
+    *,
+    serve_mfe: bool = False,
+    env: dict[str, str] | None = None,
+) -> DevStack:
     seeded = False
     for attempt in range(1, START_ATTEMPTS + 1):
         stack = DevStack(
@@ -62,6 +68,7 @@ def start_stack(infra: Infra, database_url: str, *, serve_mfe: bool = False) -> 
                 "LOG_LEVEL": "WARNING",
                 "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
                 "API_RATE_LIMIT_PER_MINUTE": API_RATE_LIMIT,
+                **(env or {}),
             },
         )
         try:
