@@ -41,6 +41,7 @@ $(MFE)/node_modules/.installed: $(MFE)/package.json $(MFE)/package-lock.json
 # type-checked; built into $(MFE)/dist for `make dev` and the browser tests.
 mfe-codegen: install
 	cd $(MFE) && npm run --silent codegen
+	cp $(MFE)/src/gql/persisted-documents.json router/persisted-documents/example-mfe.json
 
 mfe-check: install
 	cd $(MFE) && node scripts/codegen-check.mjs && npm run --silent typecheck

@@ -1,12 +1,14 @@
 // Trusted documents (persisted operations). Each MFE's build emits a manifest: a JSON object
 // mapping the sha256 of each of its operations (as printed by GraphQL Code Generator's client
 // preset; the key may carry a "sha256:" prefix) to the document. The router loads every manifest
-// named in ROUTER_PERSISTED_DOCUMENTS, checks that each hash is the document's sha256, and
+// named in ROUTER_PERSISTED_DOCUMENTS (files, or directories of *.json; default
+// router/persisted-documents/, one file per MFE), checks that each hash is the document's sha256, and
 // executes a request that sends a known hash (`extensions.persistedQuery.sha256Hash`, the APQ
 // shape, or `documentId`). With ROUTER_TRUSTED_DOCUMENTS_ONLY (default in production) a request
 // carrying a document of its own is refused: only the manifests' operations run. See docs/mfe.md.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kind, parse } from 'graphql';
 import { SettingsError } from './settings.ts';
 
@@ -26,12 +28,29 @@ export function documentHash(id: string): string | null {
   return HASH.exec(id)?.[1] ?? null;
 }
 
+/** The manifest files named: a file as is, a directory's `*.json` files in name order. */
+function manifestFiles(paths: string[]): string[] {
+  return paths.flatMap((path) => {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      return [path]; // reported as unreadable below
+    }
+    if (!isDirectory) return [path];
+    return readdirSync(path)
+      .filter((name) => name.endsWith('.json'))
+      .sort()
+      .map((name) => join(path, name));
+  });
+}
+
 export function loadTrustedDocuments(
   paths: string[],
   opts: { required: boolean; warn: (message: string) => void },
 ): TrustedDocuments {
   const trusted: TrustedDocuments = { documents: new Map(), operationNames: new Set(), loaded: [] };
-  for (const path of paths) {
+  for (const path of manifestFiles(paths)) {
     let raw: string;
     try {
       raw = readFileSync(path, 'utf8');

@@ -43,8 +43,8 @@ export interface Settings {
 
 export class SettingsError extends Error {}
 
-/** The example MFE's manifest (relative to router/); each MFE adds its own (docs/mfe.md). */
-const DEFAULT_PERSISTED_DOCUMENTS = '../examples/mfe/src/gql/persisted-documents.json';
+/** Every manifest in router/persisted-documents/ (one per MFE, docs/mfe.md). */
+const DEFAULT_PERSISTED_DOCUMENTS = 'persisted-documents';
 
 const PLACEHOLDER = /^(changeme|change-me|secret|password|xxx+.*|your[-_].*|todo|placeholder|dummy|example)$/i;
 

@@ -20,6 +20,9 @@ def mfe_copy(tmp_path: Path) -> Path:
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=MFE_DIR, check=True)
     (tmp_path / "schema").mkdir()
     shutil.copy(REPO_ROOT / "schema" / "supergraph.graphql", tmp_path / "schema")
+    shutil.copytree(
+        REPO_ROOT / "router" / "persisted-documents", tmp_path / "router" / "persisted-documents"
+    )
     copy = tmp_path / "examples" / "mfe"
     shutil.copytree(MFE_DIR, copy, ignore=shutil.ignore_patterns("node_modules", "dist"))
     (copy / "node_modules").symlink_to(MFE_DIR / "node_modules")
@@ -64,3 +67,11 @@ def test_a_leftover_generated_file_is_drift(mfe_copy: Path) -> None:
     result = check(mfe_copy)
     assert result.returncode == 1
     assert "not generated (remove it): src/gql/old.ts" in result.stderr
+
+
+def test_the_routers_copy_of_the_manifest_must_match(mfe_copy: Path) -> None:
+    router_copy = mfe_copy.parent.parent / "router" / "persisted-documents" / "example-mfe.json"
+    router_copy.write_text("{}\n")
+    result = check(mfe_copy)
+    assert result.returncode == 1
+    assert "stale: ../../router/persisted-documents/example-mfe.json" in result.stderr

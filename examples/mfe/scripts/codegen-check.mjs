@@ -1,7 +1,8 @@
 // Drift check for the generated code (like `make schema-check`): runs GraphQL Code Generator
 // in memory with codegen.ts and compares every output file, the trusted-documents manifest
 // included, with the committed one. Fails when the schema or an operation changed without
-// `make mfe-codegen`, or when a generated file is missing or left over.
+// `make mfe-codegen`, or when a generated file is missing or left over. The router's copy of
+// the manifest (router/persisted-documents/example-mfe.json, what it trusts) must match too.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { generate, loadCodegenConfig } from '@graphql-codegen/cli';
@@ -29,6 +30,17 @@ for (const dir of new Set([...expected].map((p) => resolve(p, '..')))) {
     const path = join(dir, name);
     if (!expected.has(path)) problems.push(`not generated (remove it): ${relative(root, path)}`);
   }
+}
+const manifest = outputs.find((o) => o.filename.endsWith('persisted-documents.json'));
+const routerCopy = resolve(root, '../../router/persisted-documents/example-mfe.json');
+let routerManifest = null;
+try {
+  routerManifest = readFileSync(routerCopy, 'utf8');
+} catch {
+  problems.push(`missing: ${relative(root, routerCopy)}`);
+}
+if (manifest && routerManifest !== null && routerManifest !== manifest.content) {
+  problems.push(`stale: ${relative(root, routerCopy)} (the router's copy of the manifest)`);
 }
 if (problems.length) {
   console.error(`examples/mfe generated code is out of date; run \`make mfe-codegen\` and commit:\n  ${problems.join('\n  ')}`);
