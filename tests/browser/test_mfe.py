@@ -98,3 +98,45 @@ async def test_totp_step_then_log_out(page: Page, client: Client) -> None:
     await page.get_by_role("button", name="Log out").click()
     await expect(page.get_by_role("button", name="Log in")).to_be_visible()
     await expect(page.get_by_role("textbox", name="Amount")).to_be_hidden()
+
+
+async def test_the_access_token_is_refreshed_before_it_expires(page: Page) -> None:
+    # Timers under Playwright's clock (installed before the page's scripts run): the refresh
+    # due a minute before expiresIn is reached by fast-forwarding, not by waiting 14 minutes.
+    await page.clock.install()
+    await page.reload()
+    async with page.expect_response(
+        lambda r: (
+            r.request.post_data_json is not None
+            and r.request.post_data_json.get("operationName") == "Login"
+        )
+    ) as login_response:
+        await log_in(page)
+    login = (await (await login_response.value).json())["data"]["login"]
+    assert login["expiresIn"] > 60
+    await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    async with page.expect_response(
+        lambda r: (
+            r.request.post_data_json is not None
+            and r.request.post_data_json.get("operationName") == "RefreshToken"
+        )
+    ) as refresh_response:
+        await page.clock.fast_forward(login["expiresIn"] * 1000)
+    refreshed = await (await refresh_response.value).json()
+    assert "errors" not in refreshed, refreshed
+    # The old refresh token was sent (and is now rotated); a new access token came back.
+    request = (await refresh_response.value).request
+    assert request.post_data_json["variables"] == {"refreshToken": login["refreshToken"]}
+    new_token = refreshed["data"]["refreshToken"]["accessToken"]
+    assert new_token != login["accessToken"]
+
+    # The next operation carries the new token.
+    async with page.expect_request(
+        lambda r: (
+            r.post_data_json is not None
+            and r.post_data_json.get("operationName") == "CreatePayment"
+        )
+    ) as create_request:
+        await create_payment(page, "210.00")
+    assert (await create_request.value).headers["authorization"] == f"Bearer {new_token}"
