@@ -43,6 +43,8 @@ export interface Settings {
 
 export class SettingsError extends Error {}
 
+const DEVELOPMENT_CORS_ORIGINS = 'http://localhost:3000,http://localhost:4020,http://127.0.0.1:4020';
+
 /** Every manifest in router/persisted-documents/ (one per MFE, docs/mfe.md). */
 const DEFAULT_PERSISTED_DOCUMENTS = 'persisted-documents';
 
@@ -117,7 +119,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       : 'http://127.0.0.1:4001/.well-known/jwks.json';
 
   const corsRaw = str(env, 'CORS_ORIGINS');
-  const corsOrigins = (corsRaw ?? (isProduction ? '' : 'http://localhost:3000'))
+  // Development: a front end on :3000 and the example MFE (examples/mfe, MFE_PORT 4020).
+  const corsOrigins = (corsRaw ?? (isProduction ? '' : DEVELOPMENT_CORS_ORIGINS))
     .split(',')
     .map((o) => o.trim().replace(/\/+$/, ''))
     .filter(Boolean);
