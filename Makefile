@@ -11,10 +11,14 @@ PY := $(VENV)/bin/python
 # pgserver asks platformdirs for a runtime dir; give it a private one (mode 0700).
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+MFE := examples/mfe
+# The browser tests launch Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: dev test test-fast install lint typecheck schema schema-check pytest clean audit
+.PHONY: dev test test-fast install lint typecheck schema schema-check pytest clean audit \
+	mfe-codegen mfe-check mfe-build browser-deps
 
-install: $(VENV)/.installed router/node_modules/.installed
+install: $(VENV)/.installed router/node_modules/.installed $(MFE)/node_modules/.installed
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,6 +31,33 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 router/node_modules/.installed: router/package.json router/package-lock.json
 	cd router && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(MFE)/node_modules/.installed: $(MFE)/package.json $(MFE)/package-lock.json
+	cd $(MFE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The example MFE (docs/mfe.md): typed operations generated from schema/supergraph.graphql
+# (committed under $(MFE)/src/gql with the trusted-documents manifest), checked for drift and
+# type-checked; built into $(MFE)/dist for `make dev` and the browser tests.
+mfe-codegen: install
+	cd $(MFE) && npm run --silent codegen
+	cp $(MFE)/src/gql/persisted-documents.json router/persisted-documents/example-mfe.json
+
+mfe-check: install
+	cd $(MFE) && node scripts/codegen-check.mjs && npm run --silent typecheck
+
+mfe-build: install
+	cd $(MFE) && npm run --silent build
+
+# Chromium for tests/browser: Debian's package, installed when missing and we are root (CI).
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "$(CHROMIUM) is missing: sudo apt-get install -y chromium" >&2; exit 1; \
+		fi; \
+	fi
 
 schema: install
 	$(PY) -m devtools.schema_export
@@ -47,18 +78,18 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy devtools shared subgraphs
 
-dev: install schema
+dev: install schema mfe-build
 	@mkdir -p -m 700 .data/run
 	$(PY) -m devtools.devstack
 
-pytest: install
+pytest: install browser-deps mfe-build
 	@mkdir -p -m 700 .data/run
 	rm -f .coverage .coverage.*
 	$(VENV)/bin/coverage run -m pytest $(PYTEST_ARGS)
 	$(VENV)/bin/coverage combine --quiet
 	$(VENV)/bin/coverage report
 
-test: lint typecheck schema-check pytest
+test: lint typecheck schema-check mfe-check pytest
 
 # Everything but the whole-stack (e2e) and process/WebSocket (live) tests; no coverage gate.
 test-fast: lint typecheck
@@ -77,4 +108,4 @@ audit: install
 	$(PY) -m devtools.audit
 
 clean:
-	rm -rf $(VENV) $(TOOLS) router/node_modules .mypy_cache .ruff_cache .pytest_cache .coverage*
+	rm -rf $(VENV) $(TOOLS) router/node_modules $(MFE)/node_modules $(MFE)/dist .mypy_cache .ruff_cache .pytest_cache .coverage*

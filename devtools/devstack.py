@@ -44,6 +44,7 @@ DEFAULT_PORTS = {
     "profile": 4004,
     "webhooks": 4005,
     "simulator": 4010,
+    "mfe": 4020,  # the example micro-frontend (examples/mfe), when serve_mfe
     "router_metrics": 9464,  # the router's Prometheus endpoint (ROUTER_METRICS_PORT), not public
 }
 PORT_ENV = {
@@ -98,6 +99,7 @@ class DevStack:
     redis_url: str | None = None
     log_to_files: bool = False
     seed: bool = True
+    serve_mfe: bool = False  # the example MFE's build on the "mfe" port (make dev, browser tests)
     processes: list[Process] = field(default_factory=list)
     use_simulator: bool = field(default=False, init=False)
     env: dict[str, str] = field(default_factory=dict)
@@ -166,6 +168,7 @@ class DevStack:
 
         for name, port in self.ports.items():
             env[PORT_ENV[name]] = str(port)
+        self._browser_env(env)
         for service in SERVICES:
             env.setdefault(f"{service.upper()}_SUBGRAPH_URL", self.url(service))
         env["AUTH_JWKS_URL"] = self.url("auth", "/.well-known/jwks.json")
@@ -179,6 +182,17 @@ class DevStack:
         upgrade_all(database_url)
         if self.seed and self.app_env == "development":
             self._seed(env)
+
+    def _browser_env(self, env: dict[str, str]) -> None:
+        """What a browser page on the MFE's origin needs: the router and the simulator accept
+        that origin (CORS), and the page learns where the router and checkout.js are."""
+        mfe_origins = [f"http://{host}:{self.ports['mfe']}" for host in ("localhost", "127.0.0.1")]
+        env.setdefault("CORS_ORIGINS", ",".join(["http://localhost:3000", *mfe_origins]))
+        env.setdefault("RAZORPAY_SIM_CORS_ORIGINS", ",".join(mfe_origins))
+        if self.use_simulator:
+            env.setdefault("RAZORPAY_CHECKOUT_URL", self.url("simulator", "/v1/checkout.js"))
+        env.setdefault("MFE_GRAPHQL_URL", self.url("router"))
+        env.setdefault("MFE_GRAPHQL_WS_URL", self.url("router").replace("http", "ws", 1))
 
     def _seed(self, env: dict[str, str]) -> None:
         from subgraphs.auth.seed import seed
@@ -253,6 +267,14 @@ class DevStack:
                 REPO_ROOT,
                 f"http://127.0.0.1:{port}/readyz",
             )
+        if self.serve_mfe:
+            mfe_server = [sys.executable, "-m", "devtools.mfe_server"]
+            self._spawn(
+                "mfe",
+                [*mfe_server, "--port", str(self.ports["mfe"])],
+                REPO_ROOT,
+                self.url("mfe", "/config.json"),
+            )
         # The gateway reads LOG_LEVEL too, with its own names, and refuses to start on others.
         level = self.env.get("LOG_LEVEL", "INFO").upper()
         router_env = {**self.env, "LOG_LEVEL": GATEWAY_LOG_LEVELS.get(level, "info")}
@@ -300,6 +322,7 @@ class DevStack:
         )
         return [
             ("router (GraphQL, GraphiQL, WebSocket)", self.url("router")),
+            *((("example MFE (examples/mfe)", self.url("mfe", "/")),) if self.serve_mfe else ()),
             *((service, self.url(service)) for service in SERVICES),
             ("Razorpay webhook sidecar", self.url("webhooks", "/webhooks/razorpay")),
             razorpay,
@@ -351,7 +374,9 @@ def main() -> None:
     app_env = os.environ.get("APP_ENV", "development")
     if app_env == "production":
         sys.exit("make dev is for development; deploy production with real infrastructure")
-    stack = DevStack(app_env=app_env, data_dir=args.data_dir, ports=_ports_from_env())
+    stack = DevStack(
+        app_env=app_env, data_dir=args.data_dir, ports=_ports_from_env(), serve_mfe=True
+    )
     stopping = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:

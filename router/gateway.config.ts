@@ -32,11 +32,17 @@ import {
 import { useAvatarProxy } from './src/avatars.ts';
 import { graphiqlOptions, renderGraphiQL } from './src/graphiql.ts';
 import { serveMetrics, useRouterMetrics } from './src/metrics.ts';
+import { loadTrustedDocuments, persistedDocumentsOption, type TrustedDocuments } from './src/persisted.ts';
 import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
 
 let settings: ReturnType<typeof loadSettings>;
+let trusted: TrustedDocuments;
 try {
   settings = loadSettings();
+  trusted = loadTrustedDocuments(settings.persistedDocumentsPaths, {
+    required: settings.trustedDocumentsOnly,
+    warn: (message) => process.stderr.write(`router: warning: ${message}\n`),
+  });
 } catch (e) {
   if (e instanceof SettingsError) {
     process.stderr.write(`router: configuration error: ${e.message}\n`);
@@ -170,13 +176,20 @@ export const gatewayConfig = defineConfig<RouterContext>({
         }
       : false,
 
+  // Trusted documents: the MFEs' manifests, by sha256 (src/persisted.ts). Only those run when
+  // ROUTER_TRUSTED_DOCUMENTS_ONLY is on (production default); otherwise any document too.
+  persistedDocuments: persistedDocumentsOption(trusted, settings.trustedDocumentsOnly),
+
   healthCheckEndpoint: '/healthcheck',
   readinessCheckEndpoint: '/readiness',
   // Metrics: src/metrics.ts, on ROUTER_METRICS_PORT only (the gateway's `prometheus:` option is
   // not used: it serves on this port and labels by URL and client-chosen values).
 
   plugins: () => [
-    ...(settings.metrics ? [useRouterMetrics({ knownOperationNames: settings.metricsOperationNames })] : []),
+    ...(settings.metrics ? [useRouterMetrics({
+      // Operations the router knows: the configured names and the trusted documents'.
+      knownOperationNames: new Set([...settings.metricsOperationNames, ...trusted.operationNames]),
+    })] : []),
     useRequestIds(),
     // GET /avatars/<key>.webp from the profile subgraph: avatarUrl works on this origin.
     useAvatarProxy({

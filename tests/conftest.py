@@ -32,7 +32,7 @@ from shared.redis import create_redis
 from tests import helpers
 
 # Every test under these folders gets the marker: `-m "not e2e and not live"` selects the rest.
-FOLDER_MARKERS = {"e2e": "e2e", "live": "live"}
+FOLDER_MARKERS = {"e2e": "e2e", "live": "live", "browser": "e2e"}
 TESTS_DIR = Path(__file__).parent
 
 

@@ -35,9 +35,18 @@ export interface Settings {
   wsMaxSubscriptionsPerConnection: number;
   wsMaxSubscriptionsPerUser: number;
   upstreamTimeoutMs: number;
+  /** Manifests of trusted documents (hash -> document), absolute paths (src/persisted.ts). */
+  persistedDocumentsPaths: string[];
+  /** Refuse any document that is not in a manifest (default: on in production). */
+  trustedDocumentsOnly: boolean;
 }
 
 export class SettingsError extends Error {}
+
+const DEVELOPMENT_CORS_ORIGINS = 'http://localhost:3000,http://localhost:4020,http://127.0.0.1:4020';
+
+/** Every manifest in router/persisted-documents/ (one per MFE, docs/mfe.md). */
+const DEFAULT_PERSISTED_DOCUMENTS = 'persisted-documents';
 
 const PLACEHOLDER = /^(changeme|change-me|secret|password|xxx+.*|your[-_].*|todo|placeholder|dummy|example)$/i;
 
@@ -110,7 +119,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       : 'http://127.0.0.1:4001/.well-known/jwks.json';
 
   const corsRaw = str(env, 'CORS_ORIGINS');
-  const corsOrigins = (corsRaw ?? (isProduction ? '' : 'http://localhost:3000'))
+  // Development: a front end on :3000 and the example MFE (examples/mfe, MFE_PORT 4020).
+  const corsOrigins = (corsRaw ?? (isProduction ? '' : DEVELOPMENT_CORS_ORIGINS))
     .split(',')
     .map((o) => o.trim().replace(/\/+$/, ''))
     .filter(Boolean);
@@ -159,5 +169,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     wsMaxSubscriptionsPerConnection: int(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
     wsMaxSubscriptionsPerUser: int(env, 'WS_MAX_SUBSCRIPTIONS_PER_USER', 50, 1, 100_000),
     upstreamTimeoutMs: int(env, 'ROUTER_UPSTREAM_TIMEOUT_MS', 5_000, 100, 600_000),
+    persistedDocumentsPaths: (str(env, 'ROUTER_PERSISTED_DOCUMENTS') ?? DEFAULT_PERSISTED_DOCUMENTS)
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => (isAbsolute(p) ? p : resolve(ROUTER_DIR, p))),
+    trustedDocumentsOnly: bool(env, 'ROUTER_TRUSTED_DOCUMENTS_ONLY', isProduction),
   };
 }

@@ -45,7 +45,13 @@ def own_database(server_url: str) -> Iterator[str]:
         asyncio.run(helpers.drop_database(server_url, name))
 
 
-def start_stack(infra: Infra, database_url: str) -> DevStack:
+def start_stack(
+    infra: Infra,
+    database_url: str,
+    *,
+    serve_mfe: bool = False,
+    env: dict[str, str] | None = None,
+) -> DevStack:
     seeded = False
     for attempt in range(1, START_ATTEMPTS + 1):
         stack = DevStack(
@@ -55,12 +61,14 @@ def start_stack(infra: Infra, database_url: str) -> DevStack:
             database_url=database_url,
             redis_url=None,  # a Redis server of the stack's own, started and stopped with it
             log_to_files=True,
+            serve_mfe=serve_mfe,
             base_env={
                 **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
                 "ROUTER_HMAC_SECRET": ROUTER_SECRET,
                 "LOG_LEVEL": "WARNING",
                 "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
                 "API_RATE_LIMIT_PER_MINUTE": API_RATE_LIMIT,
+                **(env or {}),
             },
         )
         try:

@@ -63,7 +63,14 @@ def production_router(stack: DevStack) -> Iterator[RouterProcess]:
     with router_process(
         stack,
         "production",
-        {"APP_ENV": "production", "ROUTER_HMAC_SECRET": PRODUCTION_SECRET, "CORS_ORIGINS": ""},
+        {
+            "APP_ENV": "production",
+            "ROUTER_HMAC_SECRET": PRODUCTION_SECRET,
+            "CORS_ORIGINS": "",
+            # What production does with documents sent as text (introspection, suggestions):
+            # trusted-only mode, which refuses them all first, is tested in tests/browser.
+            "ROUTER_TRUSTED_DOCUMENTS_ONLY": "false",
+        },
     ) as router:
         yield router
 

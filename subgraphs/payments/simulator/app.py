@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from subgraphs.payments.simulator import api, sim_routes
+from subgraphs.payments.simulator import api, browser, sim_routes
 from subgraphs.payments.simulator.errors import install_error_handlers
 from subgraphs.payments.simulator.runtime import Simulator
 from subgraphs.payments.simulator.settings import SimulatorSettings
@@ -40,6 +41,15 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(sim_routes.router)
+    # Checkout in the browser: checkout.js and the modal's routes, called from the MFE's origin.
+    app.include_router(browser.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=simulator.settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["content-type"],
+        max_age=600,
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

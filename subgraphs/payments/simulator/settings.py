@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The example MFE in development (`make dev`, MFE_PORT 4020).
+DEFAULT_CORS_ORIGINS = ("http://localhost:4020", "http://127.0.0.1:4020")
+
 Quirk = Literal["notes_dict", "empty_error_strings", "extra_fields", "drop_optional"]
 
 
@@ -40,6 +43,10 @@ class SimulatorSettings(BaseSettings):
     webhook_urls: Annotated[list[str], NoDecode] = _env(
         "webhook_urls", "RAZORPAY_WEBHOOK_URLS", default_factory=list
     )
+    # Browser origins allowed to call the simulated Checkout (the MFE's origin; comma-separated).
+    cors_origins: Annotated[list[str], NoDecode] = _sim(
+        "cors_origins", default_factory=lambda: list(DEFAULT_CORS_ORIGINS)
+    )
     host: str = _sim("host", "127.0.0.1")
     port: int = _sim("port", 4010, ge=0, le=65535)
     # The `account_id` every webhook carries (Razorpay's merchant account id).
@@ -63,7 +70,7 @@ class SimulatorSettings(BaseSettings):
     webhook_fail_first: int = _sim("webhook_fail_first", 0, ge=0)
     webhook_quirks: Annotated[list[Quirk], NoDecode] = _sim("webhook_quirks", default_factory=list)
 
-    @field_validator("webhook_urls", "webhook_quirks", mode="before")
+    @field_validator("webhook_urls", "webhook_quirks", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
