@@ -31,6 +31,8 @@ import {
 } from './src/guards.ts';
 import { serveMetrics, useRouterMetrics } from './src/metrics.ts';
 import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
+import { JsonLogWriter, useAccessLog } from './src/logging.ts';
+import { setupTelemetry } from './src/telemetry.ts';
 
 let settings: ReturnType<typeof loadSettings>;
 try {
@@ -74,6 +76,9 @@ const transportEntries: TransportEntryAdditions = {
         headers: [
           ['x-request-id', '{context.upstream.requestId}'],
           ['x-forwarded-for', '{context.upstream.forwardedFor}'],
+          // W3C trace context of the subgraph execution (the gateway's OpenTelemetry plugin
+          // propagates it on HTTP fetches only).
+          ['traceparent', '{context.upstream.traceparent}'],
         ],
         options: wsOptions,
       },
@@ -85,8 +90,14 @@ for (const name of SUBGRAPH_NAMES) {
   if (url) transportEntries[name] = { location: url };
 }
 
-// Honours LOG_LEVEL and LOG_JSON like the gateway's own logger.
-const log = new Logger();
+// Honours LOG_LEVEL; LOG_JSON (default true) writes the one JSON shape of every process
+// (src/logging.ts), else the gateway's console lines.
+const logJson = !['false', '0', 'no', 'off'].includes((process.env.LOG_JSON ?? 'true').trim().toLowerCase());
+const log = logJson ? new Logger({ writers: [new JsonLogWriter()] }) : new Logger();
+
+// OpenTelemetry from the standard OTEL_* variables (src/telemetry.ts); nothing when no endpoint.
+const tracing = await setupTelemetry(log.child('[router] '));
+const PROBES = new Set(['/healthcheck', '/readiness']);
 
 if (settings.metrics) {
   serveMetrics({ port: settings.metricsPort, host: settings.metricsHost, log: log.child('[router] ') });
@@ -106,6 +117,18 @@ export const gatewayConfig = defineConfig<RouterContext>({
   port: settings.port,
   host: settings.host,
   transportEntries,
+  logging: log,
+
+  // Spans of the gateway's own OpenTelemetry plugin (HTTP request, GraphQL parse/validate/
+  // execute, each subgraph execution and upstream fetch), continuing the client's traceparent
+  // and propagating it to the subgraphs' HTTP requests; installed only while tracing.
+  openTelemetry: tracing
+    ? {
+        traces: {
+          spans: { http: ({ request }) => !PROBES.has(new URL(request.url, 'http://router').pathname) },
+        },
+      }
+    : undefined,
 
   // HMAC upstream signature (@graphql-mesh/hmac-upstream-signature 2.1.0): every subgraph
   // request, HTTP and WebSocket subscribe, carries extensions["hmac-signature"].
@@ -174,6 +197,7 @@ export const gatewayConfig = defineConfig<RouterContext>({
   plugins: () => [
     ...(settings.metrics ? [useRouterMetrics({ knownOperationNames: settings.metricsOperationNames })] : []),
     useRequestIds(),
+    useAccessLog(log.child('[access] ')),
     useRequestPolicy({ graphqlPath: '/graphql' }),
     useMultipartGuard({ maxBytes: settings.maxUploadBytes }),
     useVariableChecks(),
