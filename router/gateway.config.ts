@@ -32,7 +32,7 @@ import {
 import { serveMetrics, useRouterMetrics } from './src/metrics.ts';
 import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
 import { JsonLogWriter, useAccessLog } from './src/logging.ts';
-import { setupTelemetry } from './src/telemetry.ts';
+import { setupTelemetry, useWebSocketTracing } from './src/telemetry.ts';
 
 let settings: ReturnType<typeof loadSettings>;
 try {
@@ -205,6 +205,7 @@ export const gatewayConfig = defineConfig<RouterContext>({
     useValidationErrorCode({ production: settings.isProduction }),
     useResultScrubbing({ production: settings.isProduction }),
     useAccessTokens(verify),
+    ...(tracing ? [useWebSocketTracing()] : []),
     useUpstreamValues({ hmacSecret: settings.hmacSecret, trustProxy: settings.trustProxy }),
     useRateLimit({ perMinute: settings.apiRateLimitPerMinute }),
     useSubscriptionLimits({

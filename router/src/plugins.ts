@@ -5,6 +5,7 @@ import type { ValidateUserFnParams } from '@envelop/generic-auth';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 import { bearerToken, unauthenticated, type AccessTokenClaims } from './jwt.ts';
+import type { Span } from '@opentelemetry/api';
 import { activeTraceparent } from './telemetry.ts';
 
 // ----------------------------------------------------------------------------- context fields
@@ -176,7 +177,7 @@ export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolea
         routerCredential: routerWebSocketCredential(opts.hmacSecret),
         // Read by the WebSocket transport's header interpolation inside the subgraph execution.
         get traceparent() {
-          return activeTraceparent();
+          return activeTraceparent((context as { wsSpan?: Span }).wsSpan);
         },
       };
       extendContext({ upstream });

@@ -9,7 +9,8 @@
 //   parentbased_always_on); the resource from OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME
 //   (default service.name bff-router); W3C trace context propagation; an AsyncLocalStorage
 //   context manager so log lines and WebSocket upstream requests see the active span.
-import { context, propagation, trace } from '@opentelemetry/api';
+import type { GatewayPlugin, Logger } from '@graphql-hive/gateway';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 
 export const DEFAULT_SERVICE_NAME = 'bff-router';
 const SUPPORTED_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
@@ -22,11 +23,6 @@ export function exportEndpoint(): string | undefined {
   return env('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') || env('OTEL_EXPORTER_OTLP_ENDPOINT') || undefined;
 }
 
-interface SetupLog {
-  info: (attrs: Record<string, unknown>, msg: string) => void;
-  error: (attrs: Record<string, unknown>, msg: string) => void;
-}
-
 let enabled = false;
 
 /** Whether this process records and exports traces. */
@@ -35,7 +31,7 @@ export function tracingEnabled(): boolean {
 }
 
 /** Registers the SDK when an endpoint is configured; true when tracing is on. */
-export async function setupTelemetry(log: SetupLog): Promise<boolean> {
+export async function setupTelemetry(log: Logger): Promise<boolean> {
   if (enabled) return true;
   if (exportEndpoint() === undefined) return false;
   const protocol = env('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') || env('OTEL_EXPORTER_OTLP_PROTOCOL') || 'http/protobuf';
@@ -64,7 +60,7 @@ export async function setupTelemetry(log: SetupLog): Promise<boolean> {
     spanProcessors: [new sdk.BatchSpanProcessor(new OTLPTraceExporter())],
   });
   openTelemetrySetup({
-    log: undefined,
+    log,
     contextManager: new AsyncLocalStorageContextManager(),
     traces: { tracerProvider: provider },
     configureDiagLogger: false,
@@ -86,11 +82,76 @@ export function activeIds(): { trace_id: string; span_id: string } | undefined {
   return { trace_id: ctx.traceId, span_id: ctx.spanId };
 }
 
-/** The W3C traceparent of the active span (empty when not traced): upstream WebSocket requests
- *  carry it, as the gateway's plugin adds it to upstream HTTP requests. */
-export function activeTraceparent(): string {
+/** The W3C traceparent of the active span, else of `fallback` (empty when not traced): upstream
+ *  WebSocket requests carry it, as the gateway's plugin adds it to upstream HTTP requests. */
+export function activeTraceparent(fallback?: Span): string {
   if (!enabled) return '';
+  let ctx = context.active();
+  if (!trace.getSpan(ctx)?.isRecording() && fallback) ctx = trace.setSpan(ROOT_CONTEXT, fallback);
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  propagation.inject(ctx, carrier);
   return carrier.traceparent ?? '';
+}
+
+interface WebSocketContext {
+  connectionParams?: unknown;
+  request?: { headers?: { get?: (name: string) => string | null } };
+  params?: { operationName?: unknown };
+  wsSpan?: Span;
+}
+
+function traceparentOf(ctx: WebSocketContext): string | undefined {
+  const params = ctx.connectionParams as Record<string, unknown> | null | undefined;
+  const fromParams = params && typeof params === 'object' ? (params.traceparent ?? params.Traceparent) : undefined;
+  if (typeof fromParams === 'string') return fromParams;
+  return ctx.request?.headers?.get?.('traceparent') ?? undefined;
+}
+
+/**
+ * The gateway's OpenTelemetry plugin (1.5.3) creates no span for operations received over
+ * WebSocket. This adds one per operation (`graphql.operation <name>`, SERVER), continuing the
+ * client's traceparent (connection_init payload key `traceparent`, browsers cannot set WebSocket
+ * headers; else the upgrade request's header), ending when the operation's result or
+ * subscription ends; it is the parent the payments subgraph's WebSocket connection continues
+ * (context.upstream.traceparent). Register before useUpstreamValues. Nothing while tracing is off.
+ */
+export function useWebSocketTracing(): GatewayPlugin<WebSocketContext> {
+  return {
+    onContextBuilding({ context: ctx, extendContext }) {
+      if (!enabled || ctx.connectionParams == null) return;
+      const header = traceparentOf(ctx);
+      const parent = header ? propagation.extract(ROOT_CONTEXT, { traceparent: header }) : ROOT_CONTEXT;
+      const name = typeof ctx.params?.operationName === 'string' ? ctx.params.operationName : undefined;
+      const span = trace.getTracer('gateway').startSpan(
+        name ? `graphql.operation ${name}` : 'graphql.operation',
+        { kind: SpanKind.SERVER, attributes: { 'network.protocol.name': 'websocket', ...(name ? { 'graphql.operation.name': name } : {}) } },
+        parent,
+      );
+      extendContext({ wsSpan: span });
+    },
+    onExecute({ args }) {
+      const span = args.contextValue.wsSpan;
+      if (!span) return;
+      return { onExecuteDone: () => void span.end() };
+    },
+    onSubscribe({ args }) {
+      const span = args.contextValue.wsSpan;
+      if (!span) return;
+      span.setAttribute('graphql.operation.type', 'subscription');
+      return {
+        onSubscribeResult({ result }) {
+          if (!(Symbol.asyncIterator in Object(result))) {
+            if ((result as { errors?: unknown[] }).errors?.length) span.setStatus({ code: SpanStatusCode.ERROR });
+            span.end();
+            return;
+          }
+          return { onEnd: () => span.end() };
+        },
+        onSubscribeError() {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+        },
+      };
+    },
+  };
 }
