@@ -12,6 +12,7 @@
 // useAccessLog writes one line per HTTP request.
 import type { Attributes, GatewayPlugin, LogLevel, LogWriter } from '@graphql-hive/gateway';
 import { trace } from '@opentelemetry/api';
+import { getOperationAST } from 'graphql';
 import { activeIds } from './telemetry.ts';
 
 const SECRET_KEYS = new Set([
@@ -114,10 +115,12 @@ export function useAccessLog(log: AccessLog): GatewayPlugin {
         spanId: ctx && trace.isSpanContextValid(ctx) ? ctx.spanId : undefined,
       });
     },
-    onParams({ params, context }) {
-      const request = (context as { request?: Request }).request;
+    onExecute({ args }) {
+      // The operation run (named by the client or, when alone, by its document).
+      const request = (args.contextValue as { request?: Request }).request;
       const entry = request ? started.get(request) : undefined;
-      if (entry && typeof params.operationName === 'string') entry.operationName = params.operationName.slice(0, 100);
+      const name = getOperationAST(args.document, args.operationName)?.name?.value;
+      if (entry && name) entry.operationName = name.slice(0, 100);
     },
     onResponse({ request, response, serverContext }) {
       const entry = started.get(request);
