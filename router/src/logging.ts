@@ -7,8 +7,8 @@
 // request_id, trace_id and span_id are always present (null outside a request or a trace).
 // Nothing secret is written: attributes named like credentials, bodies, headers or connection
 // parameters are dropped wherever they are nested (a failed subgraph fetch carries the signed
-// request body, a WebSocket debug line the connectionParams with the access token), and an
-// Error keeps its name and message only (no stack).
+// request body, a WebSocket debug line the connectionParams with the access token), stacks are
+// dropped, and an Error keeps its name and message only.
 // useAccessLog writes one line per HTTP request.
 import type { Attributes, GatewayPlugin, LogLevel, LogWriter } from '@graphql-hive/gateway';
 import { trace } from '@opentelemetry/api';
@@ -26,6 +26,8 @@ const SECRET_KEYS = new Set([
   'payload',
   'request',
   'response',
+  'stack',
+  'stacktrace',
   'token',
   'variables',
   'x-router-signature',

@@ -36,6 +36,7 @@ class ReceivedSpan:
     kind: int
     attributes: dict[str, Any]
     links: tuple[tuple[str, str], ...]
+    start_ns: int = 0
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Receiver:
                             links=tuple(
                                 (link.trace_id.hex(), link.span_id.hex()) for link in span.links
                             ),
+                            start_ns=span.start_time_unix_nano,
                         )
                     )
         with self._lock:

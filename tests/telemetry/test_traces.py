@@ -84,9 +84,16 @@ async def test_one_trace_holds_router_two_subgraphs_and_postgresql(
     assert {s.service for s in sql} >= {"bff-auth", "bff-profile"}
     # Nothing secret in span attributes: no token, no argument values.
     assert not any(token in json.dumps(s.attributes, default=str) for s in spans)
-    print("\nTRACE", trace_id)
-    for s in sorted(spans, key=lambda s: (s.service, s.name)):
-        print(f"  {s.service:12} {s.name}")
+    print(f"\ntrace {trace_id}:\n" + tree(spans, client_span))  # run with -s to see it
+
+
+def tree(spans: list[ReceivedSpan], root: str, depth: int = 0) -> str:
+    """The spans under `root`, indented, in start order."""
+    lines = []
+    for span in sorted((s for s in spans if s.parent_span_id == root), key=lambda s: s.start_ns):
+        lines.append(f"{'  ' * depth}{span.service}: {span.name}")
+        lines.append(tree(spans, span.span_id, depth + 1))
+    return "\n".join(line for line in lines if line)
 
 
 async def test_webhook_trace_links_to_the_subscription_push(
