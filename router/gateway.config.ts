@@ -34,6 +34,8 @@ import { graphiqlOptions, renderGraphiQL } from './src/graphiql.ts';
 import { serveMetrics, useRouterMetrics } from './src/metrics.ts';
 import { loadTrustedDocuments, persistedDocumentsOption, type TrustedDocuments } from './src/persisted.ts';
 import { CSRF_HEADERS, signedPayload, useMultipartGuard } from './src/uploads.ts';
+import { JsonLogWriter, useAccessLog } from './src/logging.ts';
+import { setupTelemetry, useWebSocketTracing } from './src/telemetry.ts';
 
 let settings: ReturnType<typeof loadSettings>;
 let trusted: TrustedDocuments;
@@ -82,6 +84,9 @@ const transportEntries: TransportEntryAdditions = {
         headers: [
           ['x-request-id', '{context.upstream.requestId}'],
           ['x-forwarded-for', '{context.upstream.forwardedFor}'],
+          // W3C trace context of the subgraph execution (the gateway's OpenTelemetry plugin
+          // propagates it on HTTP fetches only).
+          ['traceparent', '{context.upstream.traceparent}'],
         ],
         options: wsOptions,
       },
@@ -93,8 +98,14 @@ for (const name of SUBGRAPH_NAMES) {
   if (url) transportEntries[name] = { location: url };
 }
 
-// Honours LOG_LEVEL and LOG_JSON like the gateway's own logger.
-const log = new Logger();
+// Honours LOG_LEVEL; LOG_JSON (default true) writes the one JSON shape of every process
+// (src/logging.ts), else the gateway's console lines.
+const logJson = !['false', '0', 'no', 'off'].includes((process.env.LOG_JSON ?? 'true').trim().toLowerCase());
+const log = logJson ? new Logger({ writers: [new JsonLogWriter()] }) : new Logger();
+
+// OpenTelemetry from the standard OTEL_* variables (src/telemetry.ts); nothing when no endpoint.
+const tracing = await setupTelemetry(log.child('[router] '));
+const PROBES = new Set(['/healthcheck', '/readiness']);
 
 if (settings.metrics) {
   serveMetrics({ port: settings.metricsPort, host: settings.metricsHost, log: log.child('[router] ') });
@@ -114,6 +125,18 @@ export const gatewayConfig = defineConfig<RouterContext>({
   port: settings.port,
   host: settings.host,
   transportEntries,
+  logging: log,
+
+  // Spans of the gateway's own OpenTelemetry plugin (HTTP request, GraphQL parse/validate/
+  // execute, each subgraph execution and upstream fetch), continuing the client's traceparent
+  // and propagating it to the subgraphs' HTTP requests; installed only while tracing.
+  openTelemetry: tracing
+    ? {
+        traces: {
+          spans: { http: ({ request }) => !PROBES.has(new URL(request.url, 'http://router').pathname) },
+        },
+      }
+    : undefined,
 
   // HMAC upstream signature (@graphql-mesh/hmac-upstream-signature 2.1.0): every subgraph
   // request, HTTP and WebSocket subscribe, carries extensions["hmac-signature"].
@@ -196,6 +219,7 @@ export const gatewayConfig = defineConfig<RouterContext>({
       profileUrl: settings.subgraphUrls.profile ?? 'http://127.0.0.1:4004/graphql',
       timeoutMs: settings.upstreamTimeoutMs,
     }),
+    useAccessLog(log.child('[access] ')),
     useRequestPolicy({ graphqlPath: '/graphql' }),
     useMultipartGuard({ maxBytes: settings.maxUploadBytes }),
     useVariableChecks(),
@@ -203,6 +227,7 @@ export const gatewayConfig = defineConfig<RouterContext>({
     useValidationErrorCode({ production: settings.isProduction }),
     useResultScrubbing({ production: settings.isProduction }),
     useAccessTokens(verify),
+    ...(tracing ? [useWebSocketTracing()] : []),
     useUpstreamValues({ hmacSecret: settings.hmacSecret, trustProxy: settings.trustProxy }),
     useRateLimit({ perMinute: settings.apiRateLimitPerMinute }),
     useSubscriptionLimits({

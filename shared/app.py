@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 
-from shared import input_guard, router_signature
+from shared import input_guard, router_signature, telemetry
 from shared.config import Settings
 from shared.context import DepsT, SubgraphContext, authenticate, client_ip, forwarded_ip
 from shared.db import DbTimeouts, create_engine, create_sessionmaker
@@ -124,6 +124,7 @@ def create_subgraph_app(
     stop last first; `readiness_checks` run in `/readyz` beside PostgreSQL and Redis;
     `/readyz` reports the outbox backlog plus `readiness_details()` under `"details"`."""
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
+    telemetry.setup(f"bff-{settings.service_name}")  # OTEL_* variables; nothing when unset
     router_secret = (
         settings.secret("router_hmac_secret") if settings.require_router_signature else None
     )
@@ -235,6 +236,7 @@ def create_subgraph_app(
     for route in routes:
         app.router.routes.append(route)
     ops.install(app)
+    telemetry.instrument_app(app)
     return app
 
 

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared import telemetry
+
 if TYPE_CHECKING:
     from shared.config import Settings
 
@@ -62,7 +64,7 @@ def create_engine(
     timeouts: DbTimeouts | None = None,
 ) -> AsyncEngine:
     timeouts = timeouts or DbTimeouts()
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -78,6 +80,8 @@ def create_engine(
             },
         },
     )
+    telemetry.instrument_engine(engine)  # SQL spans while tracing (OTEL_*), else nothing
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

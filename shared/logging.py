@@ -1,7 +1,12 @@
-"""JSON logs, one object a line, carrying the request id of the request being served.
+"""JSON logs, one object a line, in the one shape every process writes (the router too):
 
+    {"timestamp": ..., "level": ..., "service": ..., "logger": ..., "message": ...,
+     "request_id": ..., "trace_id": ..., "span_id": ..., <the record's extra fields>}
+
+`request_id`, `trace_id` and `span_id` are always present (null outside a request or a trace).
 The router sends `x-request-id` with every upstream request; the subgraph middleware puts it in
-`request_id_var` and every log line written while serving that request carries it.
+`request_id_var` and every log line written while serving that request carries it, with the
+ids of the current OpenTelemetry span when tracing is on (`shared.telemetry`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from shared import telemetry
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -38,16 +45,19 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
+        ids = telemetry.current_ids()
         entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+            "trace_id": ids[0] if ids else None,
+            "span_id": ids[1] if ids else None,
         }
-        request_id = request_id_var.get()
-        if request_id:
-            entry["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

@@ -13,7 +13,10 @@
 - `/metrics`: the app's Prometheus registry (request counts and latencies, plus whatever the
   service registers in it) followed by the process-wide `bff_*` families of `shared.metrics`.
 - `RequestIdMiddleware`: carries the router's `x-request-id` (or a new one) through the logs and
-  back in the response, and counts requests.
+  back in the response, counts requests, and writes the access-log line of each request
+  (logger `bff.access`: method, path without the query string, status, duration_ms, the
+  GraphQL operation name; the request and trace ids come with every line; never a header, a
+  token or a body). Probes and scrapes (`/healthz`, `/readyz`, `/metrics`) are logged at DEBUG.
 """
 
 from __future__ import annotations
@@ -45,8 +48,10 @@ from shared.config import REPO_ROOT
 from shared.lifetime import Resources
 from shared.logging import request_id_var
 from shared.tasks import retrieve_outcome, stop_tasks
+from shared.telemetry import AccessRecord, access_record
 
 log = logging.getLogger("bff.ops")
+access_log = logging.getLogger("bff.access")
 
 Check = Callable[[], Awaitable[None]]
 """A readiness check: returns when ready, raises (`NotReady` to give a reason) when not."""
@@ -55,6 +60,9 @@ Details = Callable[[], dict[str, Any]]
 """A service's operational signals for `/readyz` (cheap: values already in memory)."""
 
 LABELLED_PATHS = ("/graphql", "/healthz")
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 PACKAGE = "payments-bff"
 
 
@@ -121,28 +129,58 @@ class RequestIdMiddleware:
                 break
         request_id = request_id or uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        record = AccessRecord()
+        record_token = access_record.set(record)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 0
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == "http.response.start":
                 status = message["status"]
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode("latin-1")),
                 ]
+            elif kind == "websocket.accept":
+                status = 101
+            elif kind == "websocket.close" and status == 0:
+                status = 403  # refused before the handshake completed
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            _access(scope, status, elapsed, record)
+            access_record.reset(record_token)
             request_id_var.reset(token)
             if scope["type"] == "http":
                 path = scope["path"] if scope["path"] in LABELLED_PATHS else "other"
                 self.requests.labels(path=path, status=str(status)).inc()
-                self.latency.labels(path=path).observe(time.perf_counter() - started)
+                self.latency.labels(path=path).observe(elapsed)
+
+
+def _access(scope: Scope, status: int, elapsed: float, record: AccessRecord) -> None:
+    """The access-log line of one request (one WebSocket connection: logged when it closes)."""
+    path: str = scope["path"]
+    level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+    if not access_log.isEnabledFor(level):
+        return
+    access_log.log(
+        level,
+        "request",
+        extra={
+            "method": scope.get("method", "GET"),
+            "path": path[:200],
+            "status": status or 500,
+            "duration_ms": round(elapsed * 1000, 2),
+            "operation_name": record.operation_name,
+            "websocket": scope["type"] == "websocket",
+        },
+    )
 
 
 class Ops:

@@ -20,6 +20,10 @@ rows stay unpublished and the relay retries with back-off, logging one warning p
 After each pass (at most every `pending_interval` seconds) the relay counts the unpublished rows
 (an index-only count on the partial index of unpublished rows) into `bff_outbox_pending{service}`
 (`shared.metrics`); `/readyz` reports the same number.
+Trace context: an event written inside a traced request carries that request's W3C
+`traceparent` (`with_trace_context`, stored under the reserved `data` key `_traceparent`). The
+relay takes it out of `data` (consumers see the contract's `data` only), adds it to the stream
+entry as `traceparent`, and publishes the batch inside a span linked to those traces.
 """
 
 from __future__ import annotations
@@ -43,11 +47,13 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import metrics
+from shared import telemetry
 from shared.db import create_engine, create_sessionmaker
 from shared.lifetime import Resources
 from shared.tasks import raise_if_cancelling, stop_tasks, wait_event
 
 STREAM_PREFIX = "events:"
+TRACE_CONTEXT_KEY = "_traceparent"
 SERVICES = ("auth", "payments", "admin", "profile")
 
 
@@ -75,6 +81,12 @@ def outbox_table(schema: str) -> sa.TableClause:
     )
 
 
+def with_trace_context(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` as stored in an outbox row: with the current `traceparent` while tracing."""
+    traceparent = telemetry.current_traceparent()
+    return {**data, TRACE_CONTEXT_KEY: traceparent} if traceparent else data
+
+
 async def add_event(
     session: AsyncSession,
     *,
@@ -93,7 +105,7 @@ async def add_event(
             type=type,
             occurred_at=occurred_at or datetime.now(UTC),
             actor_id=actor_id,
-            data=data,
+            data=with_trace_context(data),
         )
     )
     return event_id
@@ -139,16 +151,42 @@ class OutboxEvent:
     occurred_at: datetime
     actor_id: uuid.UUID | None
     data: dict[str, Any]
+    traceparent: str | None = None
+
+    @classmethod
+    def from_row(
+        cls,
+        id: uuid.UUID,
+        type: str,
+        occurred_at: datetime,
+        actor_id: uuid.UUID | None,
+        data: dict[str, Any],
+    ) -> OutboxEvent:
+        """An outbox row as published: its trace context out of `data`."""
+        traceparent = data.get(TRACE_CONTEXT_KEY) if isinstance(data, dict) else None
+        if traceparent is not None:
+            data = {k: v for k, v in data.items() if k != TRACE_CONTEXT_KEY}
+        return cls(
+            id,
+            type,
+            occurred_at,
+            actor_id,
+            data,
+            traceparent if isinstance(traceparent, str) else None,
+        )
 
     def envelope(self) -> dict[str, str]:
-        """The stream entry: the contract's envelope, `data` as JSON text."""
-        return {
+        """The stream entry: the contract's envelope, `data` as JSON text (and `traceparent`)."""
+        entry = {
             "id": str(self.id),
             "type": self.type,
             "occurredAt": self.occurred_at.isoformat(),
             "actorId": str(self.actor_id) if self.actor_id else "",
             "data": orjson.dumps(self.data).decode(),
         }
+        if self.traceparent:
+            entry["traceparent"] = self.traceparent
+        return entry
 
 
 OnPublished = Callable[[Pipeline, Sequence[OutboxEvent]], None]
@@ -198,15 +236,20 @@ class OutboxRelay:
             .with_for_update(skip_locked=True)
         )
         async with self.sessionmaker() as session, session.begin():
-            events = [OutboxEvent(*row) for row in (await session.execute(claim)).all()]
+            events = [OutboxEvent.from_row(*row) for row in (await session.execute(claim)).all()]
             if not events:
                 return 0
-            await self._publish(events)
-            await session.execute(
-                sa.update(t)
-                .where(t.c.id.in_([e.id for e in events]))
-                .values(published_at=sa.func.now())
-            )
+            with telemetry.linked_span(
+                f"outbox publish {self.schema}",
+                [e.traceparent for e in events],
+                attributes={"messaging.batch.message_count": len(events)},
+            ):
+                await self._publish(events)
+                await session.execute(
+                    sa.update(t)
+                    .where(t.c.id.in_([e.id for e in events]))
+                    .values(published_at=sa.func.now())
+                )
         self.published += len(events)
         return len(events)
 

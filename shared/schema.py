@@ -18,7 +18,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
-from shared import router_signature
+from shared import router_signature, telemetry
 from shared.authz import AccessRules, PolicyCheck, install_access_rules
 from shared.context import RequestContext
 from shared.errors import Forbidden, map_errors_in_place
@@ -117,6 +117,8 @@ def build_schema(
             # Factories: the LRU caches themselves live at module level, shared by requests.
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
+            # Operation and resolver spans while tracing; else only the access log's name.
+            telemetry.GraphQLTracing if telemetry.enabled() else telemetry.OperationName,
         ],
     )
     schema.access_rules = install_access_rules(schema, policies or {})

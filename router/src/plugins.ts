@@ -5,6 +5,8 @@ import type { ValidateUserFnParams } from '@envelop/generic-auth';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import { GraphQLError } from 'graphql';
 import { bearerToken, unauthenticated, type AccessTokenClaims } from './jwt.ts';
+import type { Span } from '@opentelemetry/api';
+import { activeTraceparent } from './telemetry.ts';
 
 // ----------------------------------------------------------------------------- context fields
 
@@ -22,6 +24,8 @@ export interface UpstreamValues {
   requestId: string;
   forwardedFor?: string;
   routerCredential: string; // x-router-signature for the WebSocket connection_init payload (fresh per operation)
+  /** W3C traceparent of the span active when read (the subgraph execution), '' when not traced. */
+  readonly traceparent: string;
 }
 
 interface RemoteEnd {
@@ -171,6 +175,10 @@ export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolea
         // Fresh for every operation: the WebSocket transport opens one upstream connection per
         // distinct connectionParams, so each connection_init carries a credential of its own.
         routerCredential: routerWebSocketCredential(opts.hmacSecret),
+        // Read by the WebSocket transport's header interpolation inside the subgraph execution.
+        get traceparent() {
+          return activeTraceparent((context as { wsSpan?: Span }).wsSpan);
+        },
       };
       extendContext({ upstream });
     },

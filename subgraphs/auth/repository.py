@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.outbox import with_trace_context
 from subgraphs.auth.models import (
     OneTimeToken,
     OutboundEmail,
@@ -197,7 +198,13 @@ async def add_event(
 ) -> None:
     """An outbox row, committed with the change it describes (relayed to Redis Streams)."""
     session.add(
-        OutboxEvent(id=uuid.uuid4(), type=type, occurred_at=now, actor_id=actor_id, data=data)
+        OutboxEvent(
+            id=uuid.uuid4(),
+            type=type,
+            occurred_at=now,
+            actor_id=actor_id,
+            data=with_trace_context(data),
+        )
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from shared.outbox import with_trace_context
 from shared.pagination import Keyset, keyset_before, keyset_page
 from subgraphs.payments.enums import PaymentStatus, PaymentType
 from subgraphs.payments.models import OutboxEvent, Payment, PaymentTransaction
@@ -270,7 +271,11 @@ def add_event(
     data: dict[str, Any],
 ) -> OutboxEvent:
     event = OutboxEvent(
-        id=uuid.uuid4(), type=type, actor_id=actor_id, occurred_at=occurred_at, data=data
+        id=uuid.uuid4(),
+        type=type,
+        actor_id=actor_id,
+        occurred_at=occurred_at,
+        data=with_trace_context(data),  # the live-update push links to this trace
     )
     session.add(event)
     return event

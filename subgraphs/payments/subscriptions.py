@@ -25,8 +25,10 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from opentelemetry.trace import SpanKind
 from strawberry.types import Info
 
+from shared import telemetry
 from shared.context import Principal, ensure_not_revoked
 from shared.errors import Unauthenticated
 from subgraphs.payments import access, service
@@ -69,13 +71,18 @@ async def _updates(
         # pushed then, so none is missed. (The deadline never spans a `yield`.)
         try:
             async with asyncio.timeout_at(deadline):
-                await anext(feed)
+                update = await anext(feed)
         except TimeoutError:
             raise Unauthenticated("Token expired") from None
         except StopAsyncIteration:
             return  # the process is stopping
-        await ensure_not_revoked(principal, redis)
-        current = await _reload(context, principal, row.id)
+        # Linked to the trace that changed the payment (a webhook's, a mutation's); ends before
+        # the `yield` (a span must not stay current across it).
+        with telemetry.linked_span(
+            "paymentUpdated push", [update.traceparent], kind=SpanKind.INTERNAL
+        ):
+            await ensure_not_revoked(principal, redis)
+            current = await _reload(context, principal, row.id)
         if (current.status, current.updated_at) == last:
             continue  # already pushed (a duplicate delivery, or no visible change)
         last = (current.status, current.updated_at)

@@ -41,7 +41,7 @@ from shared.errors import RateLimited
 from shared.lifetime import Resources
 from shared.outbox import Backoff
 from shared.tasks import raise_if_cancelling, retrieve_outcome, stop_tasks
-from subgraphs.payments.live.pubsub import RESYNC, decode_update, payment_channel
+from subgraphs.payments.live.pubsub import RESYNC, Update, decode_update, payment_channel
 from subgraphs.payments.live.slots import UserSlots
 
 log = logging.getLogger("bff.payments.pubsub")
@@ -97,13 +97,13 @@ class Feed:
         self.channel = channel
         self.user_id = user_id
         self.slot = slot
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(size)
+        self.queue: asyncio.Queue[Update | None] = asyncio.Queue(size)
         self.dropped = False
         self.ended = False
         self.closed = False
         self._hub = hub
 
-    def offer(self, item: str) -> bool:
+    def offer(self, item: Update) -> bool:
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
@@ -118,7 +118,7 @@ class Feed:
     def __aiter__(self) -> Feed:
         return self
 
-    async def __anext__(self) -> str:
+    async def __anext__(self) -> Update:
         if self.dropped:
             raise SlowConsumer()
         if self.ended:
@@ -252,7 +252,7 @@ class LiveUpdates:
             del self._feeds[feed.channel]
             self._changed.set()
 
-    def _deliver(self, channel: str, item: str) -> None:
+    def _deliver(self, channel: str, item: Update) -> None:
         for feed in list(self._feeds.get(channel, ())):
             if not feed.offer(item):
                 feed.dropped = True
@@ -348,9 +348,9 @@ class LiveUpdates:
         elif kind == "unsubscribe":
             self._active.discard(channel)
         elif kind == "message":
-            event_id = decode_update(message.get("data") or "")
-            if event_id is not None:
-                self._deliver(channel, event_id)
+            update = decode_update(message.get("data") or "")
+            if update is not None:
+                self._deliver(channel, update)
 
     async def _heartbeat(self) -> None:
         """Keep this process's slots alive (they expire `slot_ttl` after it stops)."""

@@ -56,7 +56,12 @@ def publish_updates(pipe: Pipeline, events: Sequence[OutboxEvent]) -> None:
         if (payment_id := payment_id_of(event)) is not None:
             pipe.publish(
                 payment_channel(payment_id),
-                encode_update(event_id=event.id, payment_id=payment_id, type=event.type),
+                encode_update(
+                    event_id=event.id,
+                    payment_id=payment_id,
+                    type=event.type,
+                    traceparent=event.traceparent,
+                ),
             )
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from shared import telemetry
 from shared.config import WebhookSettings, webhook_settings
 from shared.db import create_sessionmaker
 from shared.lifetime import running
@@ -36,6 +37,7 @@ log = logging.getLogger("webhooks.app")
 def create_app(settings: WebhookSettings | None = None) -> FastAPI:
     settings = settings or webhook_settings()
     configure_logging(settings.service_name, settings.log_level, json=settings.log_json)
+    telemetry.setup(f"bff-{settings.service_name}")  # OTEL_* variables; nothing when unset
     metrics = WebhookMetrics()
     policy = RetryPolicy.from_settings(settings)
     ops = Ops(
@@ -116,4 +118,5 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
             return JSONResponse(document)
 
         app.add_api_route(OPENAPI_PATH, openapi, methods=["GET"], include_in_schema=False)
+    telemetry.instrument_app(app)
     return app

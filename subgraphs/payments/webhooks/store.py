@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from shared import telemetry
 from shared.config import WebhookSettings
 from shared.db import async_url
 from subgraphs.payments.webhooks.models import WebhookEvent
@@ -22,7 +23,7 @@ def create_webhook_engine(settings: WebhookSettings) -> AsyncEngine:
     """An engine that fails fast: Razorpay gives up on an answer after 5 seconds."""
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL must be set (make dev sets it)")
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(settings.database_url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
@@ -40,6 +41,8 @@ def create_webhook_engine(settings: WebhookSettings) -> AsyncEngine:
             },
         },
     )
+    telemetry.instrument_engine(engine)  # SQL spans while tracing (OTEL_*)
+    return engine
 
 
 @dataclass(frozen=True)
