@@ -20,6 +20,7 @@ rows stay unpublished and the relay retries with back-off, logging one warning p
 After each pass (at most every `pending_interval` seconds) the relay counts the unpublished rows
 (an index-only count on the partial index of unpublished rows) into `bff_outbox_pending{service}`
 (`shared.metrics`); `/readyz` reports the same number.
+
 Trace context: an event written inside a traced request carries that request's W3C
 `traceparent` (`with_trace_context`, stored under the reserved `data` key `_traceparent`). The
 relay takes it out of `data` (consumers see the contract's `data` only), adds it to the stream
@@ -46,8 +47,7 @@ from redis.backoff import NoBackoff
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared import metrics
-from shared import telemetry
+from shared import metrics, telemetry
 from shared.db import create_engine, create_sessionmaker
 from shared.lifetime import Resources
 from shared.tasks import raise_if_cancelling, stop_tasks, wait_event
