@@ -3,7 +3,7 @@ the API exposes are GraphQL enums too."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 import strawberry
 
@@ -24,6 +24,18 @@ class PaymentStatus(StrEnum):
 class PaymentType(StrEnum):
     INITIATE = "INITIATE"  # a VENDOR asks a CUSTOMER to pay
     PAYMENT = "PAYMENT"  # a CUSTOMER pays
+
+
+@strawberry.enum(
+    description="Settlement priority of a payment: INSTANT settles sooner and costs more."
+)
+class PaymentPriority(Enum):
+    STANDARD = strawberry.enum_value(
+        "STANDARD", description="Settled on the normal schedule, at the standard fee."
+    )
+    INSTANT = strawberry.enum_value(
+        "INSTANT", description="Settled as soon as possible, at the (higher) instant fee."
+    )
 
 
 class TransactionKind(StrEnum):

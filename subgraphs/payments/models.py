@@ -44,6 +44,9 @@ class Payment(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     amount_refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(CHAR(3))
+    # Settlement priority (STANDARD | INSTANT) and the platform fee fixed at creation.
+    priority: Mapped[str] = mapped_column(String(16), default="STANDARD")
+    fee_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     description: Mapped[str | None] = mapped_column(String(500))
     payer_id: Mapped[uuid.UUID | None] = mapped_column(UUID_T)
     payee_id: Mapped[uuid.UUID | None] = mapped_column(UUID_T)

@@ -15,7 +15,7 @@ from shared.scopes import Scope
 from subgraphs.payments import access, service
 from subgraphs.payments.checkout.start import Checkout
 from subgraphs.payments.context import Context
-from subgraphs.payments.enums import PaymentStatus, PaymentType
+from subgraphs.payments.enums import PaymentPriority, PaymentStatus, PaymentType
 from subgraphs.payments.loaders import UserPage
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
@@ -74,6 +74,18 @@ class Payment:
     )
     created_at: datetime
     updated_at: datetime
+    priority: PaymentPriority = strawberry.field(
+        description="Settlement priority chosen at creation (STANDARD unless asked otherwise)."
+    )
+    fee: Decimal = strawberry.field(
+        description=(
+            "The platform fee, fixed at creation from the rule of the currency and priority "
+            "(0 without a VENDOR payee or a rule); never above the amount."
+        )
+    )
+    net_amount: Decimal = strawberry.field(
+        description="What the payee is owed for the payment: amount - fee (fixed at creation)."
+    )
     row_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -100,6 +112,9 @@ class Payment:
             razorpay_payment_id=row.razorpay_payment_id,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            priority=PaymentPriority[row.priority],
+            fee=to_major(row.fee_minor, row.currency),
+            net_amount=to_major(row.amount_minor - row.fee_minor, row.currency),
             row_id=row.id,
         )
 
