@@ -16,6 +16,7 @@ from subgraphs.payments import access, service
 from subgraphs.payments.checkout.start import Checkout
 from subgraphs.payments.context import Context
 from subgraphs.payments.enums import PaymentPriority, PaymentStatus, PaymentType
+from subgraphs.payments.ledger.types import LedgerEntry
 from subgraphs.payments.loaders import UserPage
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
@@ -55,6 +56,11 @@ async def resolve_transactions(
     return [PaymentTransaction.from_row(row, root.currency) for row in rows]
 
 
+async def resolve_ledger(root: Payment, info: Info[Context, None]) -> list[LedgerEntry]:
+    rows = await info.context.loaders.ledger_by_payment_id.load(root.row_id)
+    return [LedgerEntry.from_row(row) for row in rows]
+
+
 @strawberry.federation.type(keys=["id"], description="A payment or a request to pay.")
 class Payment:
     id: strawberry.ID
@@ -85,6 +91,13 @@ class Payment:
     )
     net_amount: Decimal = strawberry.field(
         description="What the payee is owed for the payment: amount - fee (fixed at creation)."
+    )
+    ledger: list[LedgerEntry] = strawberry.field(
+        resolver=resolve_ledger,
+        description=(
+            "The payment's double-entry ledger rows in chain order (capture, fees, refunds, "
+            "reversals); visible to whoever may see the payment."
+        ),
     )
     row_id: strawberry.Private[uuid.UUID]
 

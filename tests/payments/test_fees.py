@@ -38,7 +38,7 @@ async def set_fees(session: AsyncSession, value: Any) -> None:
 
 
 def new(amount: str, priority: PaymentPriority, **kw: str | None) -> NewPayment:
-    return NewPayment(amount=Decimal(amount), currency="INR", priority=priority, **kw)  # type: ignore[arg-type]
+    return NewPayment(amount=Decimal(amount), currency="INR", priority=priority, **kw)
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,8 @@ async def test_failed_refunds(db_session: AsyncSession) -> None:
     await apply(db_session, bounced)
     assert (row.status, row.amount_refunded_minor) == (PaymentStatus.PARTIALLY_REFUNDED, 600)
     assert await apply(db_session, refund(row, 600, "failed", id=bounced.id)) == "applied"
-    assert (row.status, row.amount_refunded_minor) == (PaymentStatus.PARTIALLY_REFUNDED, 0)
+    # The refunded amount is re-opened: back to COMPLETED (the one backward move, state.REOPENS)
+    assert (row.status, row.amount_refunded_minor) == (PaymentStatus.COMPLETED, 0)
     assert [r[2] for r in await refunds_of(db_session, row)] == ["FAILED", "FAILED"]
 
 
