@@ -66,6 +66,10 @@ class EventType(StrEnum):
     # An audit record of one verifyPayment call (whatever its outcome); not a status change, so
     # outside the `payments:payment:` family that the relay fans out to subscribers.
     VERIFICATION_ATTEMPTED = "payments:verification:attempted"
+    # The nightly ledger verification found a broken chain (audited by admin like every event).
+    LEDGER_BROKEN = "payments:ledger:broken"
+    # Reconciliation of the ledger against Razorpay's lists found a difference (one per finding).
+    LEDGER_MISMATCH = "payments:ledger:mismatch"
 
 
 class RefundStatus(StrEnum):

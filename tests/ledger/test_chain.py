@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -16,16 +15,10 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
-from sqlalchemy.pool import NullPool
 
-from shared.db import async_url
-from shared.migrations import upgrade_all
 from subgraphs.payments.ledger.chain import Leg, UnbalancedPosting, append
 from subgraphs.payments.ledger.verify import verify_ledger
-from tests.conftest import Infra
-from tests.helpers import scratch_database
 from tests.ledger.support import assert_chained
 
 
@@ -81,17 +74,6 @@ async def test_unbalanced_legs_are_refused_before_and_by_the_database(
         )
         with pytest.raises(DBAPIError, match="does not balance"):
             await conn.commit()
-
-
-@pytest.fixture
-async def own_ledger(infra: Infra) -> AsyncIterator[AsyncEngine]:
-    async with scratch_database(infra.database_url, "ledger") as url:
-        await asyncio.to_thread(upgrade_all, url)
-        engine = create_async_engine(async_url(url), poolclass=NullPool)
-        try:
-            yield engine
-        finally:
-            await engine.dispose()
 
 
 async def tamper(engine: AsyncEngine, statement: str, **params: object) -> None:

@@ -19,17 +19,16 @@ _BALANCES = text(
     WITH legs AS (
         SELECT e.currency,
                CASE e.direction WHEN 'CREDIT' THEN e.amount_minor ELSE -e.amount_minor END AS owed,
-               MIN(e.created_at) OVER (PARTITION BY e.payment_id) AS captured_at,
-               p.priority
+               MIN(e.created_at) OVER (PARTITION BY e.payment_id)
+                 + CASE p.priority WHEN 'INSTANT' THEN CAST(:instant AS interval)
+                                   ELSE CAST(:standard AS interval) END AS settles_at
         FROM payments.ledger_entries e
         JOIN payments.payments p ON p.id = e.payment_id
         WHERE e.account = :account
     )
     SELECT currency,
-           SUM(CASE WHEN captured_at + CASE priority WHEN 'INSTANT' THEN :instant ELSE :standard
-                    END <= :now THEN owed ELSE 0 END) AS available,
-           SUM(CASE WHEN captured_at + CASE priority WHEN 'INSTANT' THEN :instant ELSE :standard
-                    END <= :now THEN 0 ELSE owed END) AS pending
+           SUM(CASE WHEN settles_at <= :now THEN owed ELSE 0 END) AS available,
+           SUM(CASE WHEN settles_at <= :now THEN 0 ELSE owed END) AS pending
     FROM legs
     GROUP BY currency
     ORDER BY currency
