@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.logging import mask
 from subgraphs.payments import repository as repo
-from subgraphs.payments.enums import PaymentStatus, RefundStatus, TransactionKind
+from subgraphs.payments.enums import EventType, PaymentStatus, RefundStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
 from subgraphs.payments.ledger.record import (
     record_capture,
     record_refund,
     record_refund_reversal,
 )
-from subgraphs.payments.lifecycle.status import change_status
+from subgraphs.payments.lifecycle.status import change_status, event_data
 from subgraphs.payments.models import Payment, Refund
 from subgraphs.payments.provider.entities import ApplyResult, ProviderRefund, log_mismatch
 from subgraphs.payments.refunds import repository as refund_repo
@@ -120,6 +120,8 @@ async def _refund_processed(
         return False  # each refund id is applied once (a FAILED one never comes back)
     total = row.amount_refunded_minor + ours.amount_minor  # checked against the amount above
     current = PaymentStatus(row.status)
+    if current == PaymentStatus.CANCELLED:
+        return await _late_capture_refunded(session, row, ours, source, now)
     if current not in SETTLED and can_transition(current, PaymentStatus.COMPLETED):
         # A processed refund proves the capture we have not heard of yet.
         await change_status(
@@ -161,6 +163,33 @@ async def _refund_processed(
         actor_id=None,
         now=now,
         details={"source": source, "refundId": str(ours.id), "amountRefundedMinor": total},
+    )
+    return True
+
+
+async def _late_capture_refunded(
+    session: AsyncSession, row: Payment, ours: Refund, source: str, now: datetime
+) -> bool:
+    """A refund of a late capture (`late_capture.py`): the money is back with the customer; the
+    payment stays CANCELLED, its refunded amount grows, the payer hears of it."""
+    await record_refund(
+        session=session,
+        payment=row,
+        refund=ours,
+        refunded_before=row.amount_refunded_minor,
+        now=now,
+    )
+    ours.status = RefundStatus.PROCESSED
+    ours.updated_at = now
+    row.amount_refunded_minor += ours.amount_minor
+    row.updated_at = now
+    _refund_tx(session, row, ours, TxStatus.SUCCEEDED, source, now)
+    repo.add_event(
+        session=session,
+        type=EventType.PAYMENT_UPDATED,
+        actor_id=None,
+        occurred_at=now,
+        data={**event_data(row), "refundId": str(ours.id), "lateCaptureRefunded": True},
     )
     return True
 
