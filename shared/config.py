@@ -202,6 +202,9 @@ class PaymentsSettings(Settings):
     settlement_delay_instant_seconds: float = Field(default=0.0, ge=0)
     ledger_verify_interval_seconds: float = Field(default=24 * 3600.0, ge=0)
     ledger_verify_batch_size: int = Field(default=1000, ge=1)
+    # Every `ledger_reconcile_interval` (0 = off) one replica compares the previous UTC day of
+    # the ledger with Razorpay's payment and refund lists (reconciliation/ledger.py).
+    ledger_reconcile_interval_seconds: float = Field(default=24 * 3600.0, ge=0)
 
     # Live updates (subgraphs/payments/live/): live `paymentUpdated` subscriptions allowed per
     # WebSocket connection and per user (across connections and replicas: Redis slots that expire

@@ -15,6 +15,7 @@ from subgraphs.payments.consumers import CONSUMERS
 from subgraphs.payments.context import Context, PaymentsDeps
 from subgraphs.payments.ledger.nightly import LedgerVerifierTask
 from subgraphs.payments.live.relay import relay_task
+from subgraphs.payments.reconciliation.ledger import LedgerReconcilerTask
 from subgraphs.payments.reconciliation.periodic import ReconcilerTask
 from subgraphs.payments.schema import create_schema
 
@@ -29,6 +30,7 @@ def create_app(
     background: list[Background] = [relay_task(), ConsumerTasks(CONSUMERS), deps.live, verifier]
     if deps.gateway is not None:
         background.append(ReconcilerTask(deps.gateway, settings))
+        background.append(LedgerReconcilerTask(deps.gateway, settings))
     app = create_subgraph_app(
         settings=settings,
         schema_factory=create_schema,

@@ -16,12 +16,17 @@ from tests.helpers import scratch_database
 
 
 @pytest.fixture
-async def own_ledger(infra: Infra) -> AsyncIterator[AsyncEngine]:
+async def own_ledger_url(infra: Infra) -> AsyncIterator[str]:
     """A migrated database of its own: a chain broken there upsets no other test."""
     async with scratch_database(infra.database_url, "ledger") as url:
         await asyncio.to_thread(upgrade_all, url)
-        engine = create_async_engine(async_url(url), poolclass=NullPool)
-        try:
-            yield engine
-        finally:
-            await engine.dispose()
+        yield url
+
+
+@pytest.fixture
+async def own_ledger(own_ledger_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(async_url(own_ledger_url), poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

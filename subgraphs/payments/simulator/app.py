@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from subgraphs.payments.simulator import api, sim_routes
+from subgraphs.payments.simulator import api, lists, sim_routes
 from subgraphs.payments.simulator.errors import install_error_handlers
 from subgraphs.payments.simulator.runtime import Simulator
 from subgraphs.payments.simulator.settings import SimulatorSettings
@@ -39,6 +39,7 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     app.state.simulator = simulator
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(lists.router)  # Razorpay's payment and refund lists
     app.include_router(sim_routes.router)
 
     @app.get("/healthz", include_in_schema=False)
