@@ -148,7 +148,6 @@ async def append(
         row.hash = previous = row_hash(previous, row)
         rows.append(row)
     session.add_all(rows)
-    await session.flush()  # rows before the head: the INSERTs run in seq order
     head.last_seq, head.last_hash = seq, previous
-    await session.flush()
+    await session.flush()  # one flush for the rows and the head: the lock is held until COMMIT
     return rows
