@@ -217,3 +217,8 @@ async def test_financial_report_matches_sums_of_the_payments(
     )
     assert error_codes(backwards) == ["BAD_USER_INPUT"]
     assert backwards["errors"][0]["extensions"]["field"] == "to"
+
+
+async def test_the_ledger_gauge_is_on_metrics(payments: Subgraph) -> None:
+    metrics = (await payments.client.get("/metrics")).text
+    assert "# TYPE bff_ledger_broken gauge" in metrics
