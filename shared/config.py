@@ -198,6 +198,18 @@ class PaymentsSettings(Settings):
     reconcile_window_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
     reconcile_batch_size: int = Field(default=100, ge=1)
 
+    # Ledger (subgraphs/payments/ledger/): a vendor's money is `pending` until its capture is
+    # older than the settlement delay of the payment's priority, `available` after; every
+    # `ledger_verify_interval` (0 = off) one replica recomputes the hash chain, `batch` rows at
+    # a time.
+    settlement_delay_standard_seconds: float = Field(default=2 * 24 * 3600.0, ge=0)
+    settlement_delay_instant_seconds: float = Field(default=0.0, ge=0)
+    ledger_verify_interval_seconds: float = Field(default=24 * 3600.0, ge=0)
+    ledger_verify_batch_size: int = Field(default=1000, ge=1)
+    # Every `ledger_reconcile_interval` (0 = off) one replica compares the previous UTC day of
+    # the ledger with Razorpay's payment and refund lists (reconciliation/ledger.py).
+    ledger_reconcile_interval_seconds: float = Field(default=24 * 3600.0, ge=0)
+
     # Live updates (subgraphs/payments/live/): live `paymentUpdated` subscriptions allowed per
     # WebSocket connection and per user (across connections and replicas: Redis slots that expire
     # `slot_ttl` after their process stops refreshing them); one pub/sub connection per process

@@ -300,4 +300,5 @@ class Ops:
         app.add_api_route("/healthz", healthz, methods=["GET"])
         app.add_api_route("/readyz", readyz, methods=["GET"])
         app.add_api_route("/metrics", metrics, methods=["GET"])
+        app.state.metrics_registry = self.registry  # for an app's own metric families
         app.add_middleware(RequestIdMiddleware, requests=self.requests, latency=self.latency)

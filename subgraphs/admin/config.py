@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from shared.errors import BadUserInput
+from shared.fee_rules import FEES_KEY, parse_fee_rules
 
 ENABLED_CURRENCIES_KEY = "payments.enabled_currencies"
 LIMITS_PREFIX = "payments.limits."
@@ -63,6 +64,11 @@ def _limits(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def _fee_rules(value: Any) -> Any:
+    parse_fee_rules(value)  # BAD_USER_INPUT naming the first thing wrong
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class ConfigType:
     description: str
@@ -73,6 +79,12 @@ def config_type(key: str) -> ConfigType:
     """The declared type of a key; BAD_USER_INPUT (field `key`) for a key nobody declared."""
     if key == ENABLED_CURRENCIES_KEY:
         return ConfigType("ISO 4217 codes payments may be created in.", _currency_list)
+    if key == FEES_KEY:
+        return ConfigType(
+            "Platform fees per currency and priority (STANDARD, INSTANT): percentBps, fixed, "
+            "optional min and max; charged on payments to a VENDOR.",
+            _fee_rules,
+        )
     if key.startswith(LIMITS_PREFIX) and _CURRENCY.fullmatch(key[len(LIMITS_PREFIX) :]):
         return ConfigType(
             f"{key[len(LIMITS_PREFIX) :]} payment limits per user: minimum and maximum per "

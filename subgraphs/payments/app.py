@@ -13,7 +13,9 @@ from shared.consumers import ConsumerTasks
 from shared.lifetime import Background
 from subgraphs.payments.consumers import CONSUMERS
 from subgraphs.payments.context import Context, PaymentsDeps
+from subgraphs.payments.ledger.nightly import LedgerVerifierTask
 from subgraphs.payments.live.relay import relay_task
+from subgraphs.payments.reconciliation.ledger import LedgerReconcilerTask
 from subgraphs.payments.reconciliation.periodic import ReconcilerTask
 from subgraphs.payments.schema import create_schema
 
@@ -24,9 +26,11 @@ def create_app(
     """`deps` defaults to `PaymentsDeps.from_settings` (a gateway when Razorpay keys are set)."""
     settings = settings or payments_settings()
     deps = deps or PaymentsDeps.from_settings(settings)
-    background: list[Background] = [relay_task(), ConsumerTasks(CONSUMERS), deps.live]
+    verifier = LedgerVerifierTask(settings)
+    background: list[Background] = [relay_task(), ConsumerTasks(CONSUMERS), deps.live, verifier]
     if deps.gateway is not None:
         background.append(ReconcilerTask(deps.gateway, settings))
+        background.append(LedgerReconcilerTask(deps.gateway, settings))
 
     def details() -> dict[str, object]:
         """Operational signals for `/readyz` (and the admin `systemHealth`)."""
@@ -40,7 +44,7 @@ def create_app(
             ),
         }
 
-    return create_subgraph_app(
+    app = create_subgraph_app(
         settings=settings,
         schema_factory=create_schema,
         context_class=Context,
@@ -48,3 +52,5 @@ def create_app(
         background=background,
         readiness_details=details,
     )
+    verifier.metrics.register(app.state.metrics_registry)
+    return app

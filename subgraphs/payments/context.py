@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from shared.config import PaymentsSettings
 from shared.context import SubgraphContext, SubgraphDeps, VerifierFactory
 from shared.errors import PaymentProviderError
+from subgraphs.payments.ledger.balances import SettlementDelays
 from subgraphs.payments.live.hub import LiveUpdates
 from subgraphs.payments.loaders import Loaders
 from subgraphs.payments.provider.razorpay import RazorpayGateway
@@ -17,10 +19,12 @@ from subgraphs.payments.provider.razorpay import RazorpayGateway
 class PaymentsDeps(SubgraphDeps):
     """The Razorpay gateway; None when no Razorpay keys are set (checkout, verification and
     refunds then answer PAYMENT_PROVIDER_ERROR, and no reconciler runs). `live`: the process's
-    live-update listener (a background part of the app, see `live/hub.py`)."""
+    live-update listener (a background part of the app, see `live/hub.py`). `settlement`: how
+    long a vendor's captured money stays pending (`myBalances`)."""
 
     gateway: RazorpayGateway | None = None
     live: LiveUpdates = field(default_factory=LiveUpdates)
+    settlement: SettlementDelays = field(default_factory=SettlementDelays)
 
     @classmethod
     def from_settings(
@@ -30,6 +34,10 @@ class PaymentsDeps(SubgraphDeps):
         return cls(
             gateway=RazorpayGateway.from_settings(settings) if configured else None,
             verifier_factory=verifier_factory,
+            settlement=SettlementDelays(
+                standard=timedelta(seconds=settings.settlement_delay_standard_seconds),
+                instant=timedelta(seconds=settings.settlement_delay_instant_seconds),
+            ),
         )
 
     def close(self) -> None:

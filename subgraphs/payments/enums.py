@@ -3,7 +3,9 @@ the API exposes are GraphQL enums too."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum, StrEnum
+
+import strawberry
 
 from shared.enum_docs import described_enum
 
@@ -49,6 +51,18 @@ class PaymentType(StrEnum):
     PAYMENT = "PAYMENT"  # a CUSTOMER pays
 
 
+@strawberry.enum(
+    description="Settlement priority of a payment: INSTANT settles sooner and costs more."
+)
+class PaymentPriority(Enum):
+    STANDARD = strawberry.enum_value(
+        "STANDARD", description="Settled on the normal schedule, at the standard fee."
+    )
+    INSTANT = strawberry.enum_value(
+        "INSTANT", description="Settled as soon as possible, at the (higher) instant fee."
+    )
+
+
 class TransactionKind(StrEnum):
     """What a `payment_transactions` row records."""
 
@@ -77,6 +91,10 @@ class EventType(StrEnum):
     # An audit record of one verifyPayment call (whatever its outcome); not a status change, so
     # outside the `payments:payment:` family that the relay fans out to subscribers.
     VERIFICATION_ATTEMPTED = "payments:verification:attempted"
+    # The nightly ledger verification found a broken chain (audited by admin like every event).
+    LEDGER_BROKEN = "payments:ledger:broken"
+    # Reconciliation of the ledger against Razorpay's lists found a difference (one per finding).
+    LEDGER_MISMATCH = "payments:ledger:mismatch"
 
 
 class RefundStatus(StrEnum):

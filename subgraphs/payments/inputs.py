@@ -10,7 +10,7 @@ import strawberry
 from shared.errors import BadUserInput
 from shared.money import normalize_currency
 from subgraphs.payments.checkout.verification import Verification
-from subgraphs.payments.enums import PaymentStatus, PaymentType
+from subgraphs.payments.enums import PaymentPriority, PaymentStatus, PaymentType
 from subgraphs.payments.lifecycle.creation import NewPayment
 from subgraphs.payments.repository import PaymentQuery
 from subgraphs.payments.service import parse_id
@@ -89,6 +89,13 @@ class CreatePaymentInput:
         description="VENDOR only, required: the CUSTOMER asked to pay (any other id: "
         "BAD_USER_INPUT, field `payerId`).",
     )
+    priority: PaymentPriority = strawberry.field(
+        default=PaymentPriority.STANDARD,
+        description=(
+            "Settlement priority; it picks the fee rule (`payments.fees`) charged on a payment "
+            "to a VENDOR. Default STANDARD."
+        ),
+    )
 
     def to_new_payment(self) -> NewPayment:
         return NewPayment(
@@ -97,6 +104,7 @@ class CreatePaymentInput:
             description=self.description,
             payee_id=str(self.payee_id) if self.payee_id is not None else None,
             payer_id=str(self.payer_id) if self.payer_id is not None else None,
+            priority=self.priority,
         )
 
 

@@ -11,7 +11,8 @@ from aiodataloader import DataLoader
 from shared.context import DbAccess
 from shared.pagination import PageRequest
 from subgraphs.payments import repository as repo
-from subgraphs.payments.models import Payment, PaymentTransaction
+from subgraphs.payments.ledger import repository as ledger_repo
+from subgraphs.payments.models import LedgerEntry, Payment, PaymentTransaction
 
 
 class PaymentByIdLoader(DataLoader[uuid.UUID, Payment | None]):
@@ -37,6 +38,21 @@ class TransactionsByPaymentIdLoader(DataLoader[uuid.UUID, list[PaymentTransactio
         grouped: defaultdict[uuid.UUID, list[PaymentTransaction]] = defaultdict(list)
         for row in rows:
             grouped[row.payment_id].append(row)
+        return [grouped[key] for key in keys]
+
+
+class LedgerByPaymentIdLoader(DataLoader[uuid.UUID, list[LedgerEntry]]):
+    def __init__(self, db: DbAccess) -> None:
+        super().__init__()
+        self._db = db
+
+    async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[list[LedgerEntry]]:
+        async with self._db() as session:
+            rows = await ledger_repo.entries_for_payments(session=session, payment_ids=keys)
+        grouped: defaultdict[uuid.UUID, list[LedgerEntry]] = defaultdict(list)
+        for row in rows:
+            if row.payment_id is not None:
+                grouped[row.payment_id].append(row)
         return [grouped[key] for key in keys]
 
 
@@ -87,5 +103,6 @@ class Loaders:
     def __init__(self, db: DbAccess) -> None:
         self.payment_by_id = PaymentByIdLoader(db)
         self.transactions_by_payment_id = TransactionsByPaymentIdLoader(db)
+        self.ledger_by_payment_id = LedgerByPaymentIdLoader(db)
         self.payment_page_by_user_page = PaymentPageByUserPageLoader(db)
         self.payment_count_by_user_id = PaymentCountByUserIdLoader(db)

@@ -44,6 +44,9 @@ class Payment(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     amount_refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(CHAR(3))
+    # Settlement priority (STANDARD | INSTANT) and the platform fee fixed at creation.
+    priority: Mapped[str] = mapped_column(String(16), default="STANDARD")
+    fee_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     description: Mapped[str | None] = mapped_column(String(500))
     payer_id: Mapped[uuid.UUID | None] = mapped_column(UUID_T)
     payee_id: Mapped[uuid.UUID | None] = mapped_column(UUID_T)
@@ -108,3 +111,33 @@ class OutboxEvent(Base):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID_T)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
     published_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class LedgerEntry(Base):
+    """One leg of a money movement (migration `0009_ledger`; rules in docs/ledger.md). Rows are
+    only ever inserted, by `ledger/chain.py`; the database refuses UPDATE and DELETE."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_T, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    txn_id: Mapped[uuid.UUID] = mapped_column(UUID_T)
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payments.id"))
+    refund_id: Mapped[uuid.UUID | None] = mapped_column(UUID_T)
+    account: Mapped[str] = mapped_column(String(80))
+    direction: Mapped[str] = mapped_column(String(6))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(CHAR(3))
+    kind: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    hash: Mapped[str] = mapped_column(CHAR(64))
+
+
+class LedgerHead(Base):
+    """The chain's head: the last row's `seq` and `hash` (one row, locked while appending)."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(CHAR(64))

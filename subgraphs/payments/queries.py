@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from shared.money import to_major
 from shared.pagination import After, Connection, First
 from shared.scopes import Scope
 from subgraphs.payments import access, service
 from subgraphs.payments.context import Context
 from subgraphs.payments.inputs import PaymentFilter
+from subgraphs.payments.ledger.balances import vendor_balances
+from subgraphs.payments.ledger.reports import financial_report
+from subgraphs.payments.ledger.types import (
+    Balance,
+    FinancialReportRow,
+    LedgerVerification,
+    ReportPeriod,
+)
+from subgraphs.payments.ledger.verify import verify_ledger
 from subgraphs.payments.repository import PaymentQuery
 from subgraphs.payments.types import READ, Payment, PaymentReport, payment_connection
 
 REPORT = [[Scope.PAYMENTS_REPORT.value]]
+ADMIN = [[Scope.ADMIN.value]]
 
 
 async def resolve_payment(
@@ -72,6 +83,67 @@ async def resolve_payment_report(
     return PaymentReport.from_report(result)
 
 
+async def resolve_my_balances(info: Info[Context, None]) -> list[Balance]:
+    principal = info.context.require_principal()
+    async with info.context.db() as session:
+        rows = await vendor_balances(
+            session=session,
+            vendor_id=principal.id,
+            now=datetime.now(UTC),
+            delays=info.context.deps.settlement,
+        )
+    return [
+        Balance(
+            currency=r.currency,
+            pending=to_major(r.pending_minor, r.currency),
+            available=to_major(r.available_minor, r.currency),
+        )
+        for r in rows
+    ]
+
+
+async def resolve_verify_ledger(info: Info[Context, None]) -> LedgerVerification:
+    info.context.require_principal()
+    result = await verify_ledger(db=info.context.new_session)
+    return LedgerVerification(
+        ok=result.ok,
+        checked_entries=result.checked_entries,
+        first_broken_entry_id=strawberry.ID(str(result.first_broken_entry_id))
+        if result.first_broken_entry_id
+        else None,
+    )
+
+
+async def resolve_financial_report(
+    info: Info[Context, None],
+    period: Annotated[
+        ReportPeriod, strawberry.argument(description="The length of one row: DAY, WEEK, MONTH.")
+    ],
+    from_: Annotated[
+        datetime,
+        strawberry.argument(name="from", description="Start (inclusive), with a UTC offset."),
+    ],
+    to: Annotated[datetime, strawberry.argument(description="End (exclusive).")],
+) -> list[FinancialReportRow]:
+    info.context.require_principal()
+    async with info.context.db() as session:
+        rows = await financial_report(
+            session=session, period=period.name.lower(), start=from_, end=to
+        )
+    return [
+        FinancialReportRow(
+            period_start=r.period_start,
+            currency=r.currency,
+            captured=to_major(r.captured_minor, r.currency),
+            refunded=to_major(r.refunded_minor, r.currency),
+            platform_fees=to_major(r.platform_fees_minor, r.currency),
+            psp_fees=to_major(r.psp_fees_minor, r.currency),
+            payable_to_vendors=to_major(r.payable_minor, r.currency),
+        )
+        for r in rows
+    ]
+
+
 @strawberry.type
 class Query:
     payment: Payment | None = strawberry.federation.field(
@@ -97,4 +169,31 @@ class Query:
         ),
         authenticated=True,
         requires_scopes=REPORT,
+    )
+    my_balances: list[Balance] = strawberry.federation.field(
+        resolver=resolve_my_balances,
+        description=(
+            "VENDOR: what the platform owes the caller per currency, pending (within the "
+            "settlement delay) and available, derived from the ledger."
+        ),
+        authenticated=True,
+        requires_scopes=REPORT,
+    )
+    verify_ledger: LedgerVerification = strawberry.federation.field(
+        resolver=resolve_verify_ledger,
+        description=(
+            "ADMIN: recompute the ledger's hash chain (in batches) and name the first row whose "
+            "content or link no longer matches."
+        ),
+        authenticated=True,
+        requires_scopes=ADMIN,
+    )
+    financial_report: list[FinancialReportRow] = strawberry.federation.field(
+        resolver=resolve_financial_report,
+        description=(
+            "ADMIN: captured, refunded, platform and PSP fees and payable to vendors per period "
+            "and currency, from the ledger rows written in [from, to)."
+        ),
+        authenticated=True,
+        requires_scopes=ADMIN,
     )

@@ -6,7 +6,10 @@ Status only moves forward:
                                      \\-> FAILED -> COMPLETED  (Razorpay may capture late)
     CANCELLED from any status before COMPLETED (PENDING, INITIATED, PROCESSING, FAILED)
 
-COMPLETED never goes back to FAILED; CANCELLED and REFUNDED are final. A further partial refund
+COMPLETED never goes back to FAILED; CANCELLED and REFUNDED are final for every forward move.
+The one backward move is separate (`REOPENS`, asked for explicitly): a refund Razorpay reported
+processed and later `refund.failed` gives its amount back, so REFUNDED -> PARTIALLY_REFUNDED /
+COMPLETED and PARTIALLY_REFUNDED -> COMPLETED by the amount still refunded. A further partial refund
 keeps PARTIALLY_REFUNDED (the refunded amount grows), hence that self-transition. Every writer
 (mutations, checkout verification, webhooks) asks `ensure_transition` before it changes a status.
 """
@@ -31,6 +34,14 @@ TRANSITIONS: Mapping[S, frozenset[S]] = MappingProxyType(
         S.REFUNDED: frozenset(),
     }
 )
+
+REOPENS: Mapping[S, frozenset[S]] = MappingProxyType(
+    {
+        S.REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.COMPLETED}),
+        S.PARTIALLY_REFUNDED: frozenset({S.COMPLETED}),
+    }
+)
+"""Backward moves, only when a processed refund fails (`sync/refunds.py`)."""
 
 # Status groups: every rule that asks "is the payment in one of these?" uses one of these sets.
 
@@ -67,3 +78,9 @@ def ensure_transition(current: S, target: S) -> None:
     """Raise CONFLICT unless `current -> target` is an allowed move."""
     if not can_transition(current, target):
         raise Conflict(f"A {current.value} payment cannot become {target.value}")
+
+
+def ensure_reopen(current: S, target: S) -> None:
+    """Raise CONFLICT unless `current -> target` re-opens refunded money (`REOPENS`)."""
+    if target not in REOPENS.get(current, frozenset()):
+        raise Conflict(f"A {current.value} payment cannot go back to {target.value}")

@@ -15,7 +15,8 @@ from shared.scopes import Scope
 from subgraphs.payments import access, service
 from subgraphs.payments.checkout.start import Checkout
 from subgraphs.payments.context import Context
-from subgraphs.payments.enums import PaymentStatus, PaymentType
+from subgraphs.payments.enums import PaymentPriority, PaymentStatus, PaymentType
+from subgraphs.payments.ledger.types import LedgerEntry
 from subgraphs.payments.loaders import UserPage
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
@@ -64,6 +65,11 @@ async def resolve_transactions(
     return [PaymentTransaction.from_row(row, root.currency) for row in rows]
 
 
+async def resolve_ledger(root: Payment, info: Info[Context, None]) -> list[LedgerEntry]:
+    rows = await info.context.loaders.ledger_by_payment_id.load(root.row_id)
+    return [LedgerEntry.from_row(row) for row in rows]
+
+
 @strawberry.federation.type(keys=["id"], description="A payment or a request to pay.")
 class Payment:
     id: strawberry.ID = strawberry.field(description="The payment's id (a UUID).")
@@ -98,6 +104,25 @@ class Payment:
     )
     created_at: datetime = strawberry.field(description="When the payment was created.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
+    priority: PaymentPriority = strawberry.field(
+        description="Settlement priority chosen at creation (STANDARD unless asked otherwise)."
+    )
+    fee: Decimal = strawberry.field(
+        description=(
+            "The platform fee, fixed at creation from the rule of the currency and priority "
+            "(0 without a VENDOR payee or a rule); never above the amount."
+        )
+    )
+    net_amount: Decimal = strawberry.field(
+        description="What the payee is owed for the payment: amount - fee (fixed at creation)."
+    )
+    ledger: list[LedgerEntry] = strawberry.field(
+        resolver=resolve_ledger,
+        description=(
+            "The payment's double-entry ledger rows in chain order (capture, fees, refunds, "
+            "reversals); visible to whoever may see the payment."
+        ),
+    )
     row_id: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -124,6 +149,9 @@ class Payment:
             razorpay_payment_id=row.razorpay_payment_id,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            priority=PaymentPriority[row.priority],
+            fee=to_major(row.fee_minor, row.currency),
+            net_amount=to_major(row.amount_minor - row.fee_minor, row.currency),
             row_id=row.id,
         )
 

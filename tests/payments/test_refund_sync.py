@@ -138,7 +138,8 @@ async def test_failed_refunds(db_session: AsyncSession) -> None:
     await apply(db_session, bounced)
     assert (row.status, row.amount_refunded_minor) == (PaymentStatus.PARTIALLY_REFUNDED, 600)
     assert await apply(db_session, refund(row, 600, "failed", id=bounced.id)) == "applied"
-    assert (row.status, row.amount_refunded_minor) == (PaymentStatus.PARTIALLY_REFUNDED, 0)
+    # The refunded amount is re-opened: back to COMPLETED (the one backward move, state.REOPENS)
+    assert (row.status, row.amount_refunded_minor) == (PaymentStatus.COMPLETED, 0)
     assert [r[2] for r in await refunds_of(db_session, row)] == ["FAILED", "FAILED"]
 
 
@@ -161,11 +162,21 @@ async def test_a_refund_implies_the_capture(
     assert list(changes) == ["COMPLETED", "REFUNDED"]
 
 
-async def test_refund_of_a_cancelled_payment_is_not_applied(db_session: AsyncSession) -> None:
+async def test_refund_of_a_cancelled_payment_stays_cancelled(db_session: AsyncSession) -> None:
+    """Money Razorpay gave back on a cancelled payment (a late capture's refund, possibly seen
+    before the capture): booked, the payment stays CANCELLED; a capture seen afterwards is not
+    refunded a second time."""
     row = await captured(db_session, status=PaymentStatus.CANCELLED)
-    assert await apply(db_session, refund(row, 100)) == "applied"  # the refund row is recorded
-    assert (row.status, row.amount_refunded_minor) == (PaymentStatus.CANCELLED, 0)
-    assert [r[2] for r in await refunds_of(db_session, row)] == ["PENDING"]
+    assert await apply(db_session, refund(row, 1_000)) == "applied"
+    assert (row.status, row.amount_refunded_minor) == (PaymentStatus.CANCELLED, 1_000)
+    assert [r[2] for r in await refunds_of(db_session, row)] == ["PROCESSED"]
+    late = sync.ProviderPayment(
+        id=str(row.razorpay_payment_id), order_id=str(row.razorpay_order_id), status="captured",
+        amount_minor=1_000, currency="INR", amount_refunded_minor=1_000,
+    )  # fmt: skip
+    result = await sync.apply_provider_payment(session=db_session, payment=late, source="test")
+    assert result.outcome == "applied"
+    assert [r[2] for r in await refunds_of(db_session, row)] == ["PROCESSED"]
 
 
 async def test_a_stale_copy_of_our_refund_does_not_apply_it_twice(

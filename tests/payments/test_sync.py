@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from subgraphs.payments import sync
 from subgraphs.payments.enums import PaymentStatus
-from subgraphs.payments.models import OutboxEvent, Payment, PaymentTransaction
+from subgraphs.payments.models import OutboxEvent, Payment, PaymentTransaction, Refund
 from subgraphs.payments.sync import ProviderPayment, ProviderRefund
 from tests.payments.factories import insert_payment, razorpay_id
 
@@ -191,11 +191,16 @@ async def test_unknown_order_and_payment(db_session: AsyncSession) -> None:
     assert result == sync.ApplyResult("unknown_order", None)
 
 
-async def test_capture_on_a_cancelled_payment_is_not_applied(db_session: AsyncSession) -> None:
+async def test_capture_on_a_cancelled_payment_is_a_late_capture(db_session: AsyncSession) -> None:
+    """The payment stays CANCELLED; the capture is booked and refunded once (late_capture.py,
+    tested end to end in tests/webhooks/test_late_capture.py)."""
     row = await processing(db_session, status=PaymentStatus.CANCELLED)
+    assert (await apply(db_session, provider(row, "captured"))).outcome == "applied"
     assert (await apply(db_session, provider(row, "captured"))).outcome == "unchanged"
     assert (await apply(db_session, provider(row, "authorized"))).outcome == "unchanged"
     assert row.status == PaymentStatus.CANCELLED
+    refunds = (await db_session.scalars(select(Refund).where(Refund.payment_id == row.id))).all()
+    assert [(r.status, r.amount_minor) for r in refunds] == [("PENDING", row.amount_minor)]
 
 
 async def test_concurrent_captures_make_one_transition(committed_engine: AsyncEngine) -> None:

@@ -18,11 +18,13 @@ from shared.scopes import Role
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import (
     EventType,
+    PaymentPriority,
     PaymentStatus,
     PaymentType,
     TransactionKind,
     TransactionStatus,
 )
+from subgraphs.payments.fees import fee_for
 from subgraphs.payments.lifecycle.counterparties import (
     NO_SUCH_COUNTERPARTY,
     check_counterparties,
@@ -47,6 +49,7 @@ class NewPayment:
     description: str | None = None
     payee_id: str | None = None
     payer_id: str | None = None
+    priority: PaymentPriority = PaymentPriority.STANDARD
 
 
 def _description(value: str | None) -> str | None:
@@ -144,12 +147,16 @@ async def create_payment(
 ) -> Payment:
     """Validate and store a payment, its first transaction and a `created` event, atomically.
 
+    The platform fee of its currency and priority is fixed now (`fees.py`), from the rules
+    committed when this transaction reads them.
+
     A named payee must be a VENDOR and a named payer a CUSTOMER (`counterparties.py`, through
     auth's published `user_directory` view); otherwise one BAD_USER_INPUT for every reason.
     """
     now = now or datetime.now(UTC)
     currency = normalize_currency(new.currency)
-    limits = (await load_payment_settings(session)).limits_for(currency)
+    settings = await load_payment_settings(session)
+    limits = settings.limits_for(currency)
     if limits is None:
         raise BadUserInput(f"{currency} is not enabled for payments", field="currency")
     minor = _check_amount(new.amount, currency, limits)
@@ -170,6 +177,13 @@ async def create_payment(
         minor=minor,
         now=now,
     )
+    fee = fee_for(
+        rules=settings.fees,
+        amount_minor=minor,
+        currency=currency,
+        priority=new.priority,
+        payee_id=payee_id,
+    )
     payment_id = uuid.uuid4()
     payment = Payment(
         id=payment_id,
@@ -177,6 +191,8 @@ async def create_payment(
         status=status,
         amount_minor=minor,
         amount_refunded_minor=0,
+        priority=new.priority.name,
+        fee_minor=fee,
         currency=currency,
         description=description,
         payer_id=payer_id,

@@ -1,7 +1,8 @@
 """Which currencies payments may use and the amount limits per currency.
 
 What applies is what an ADMIN configured: `admin.system_config` rows
-`payments.enabled_currencies` and `payments.limits.<CODE>`, which this service reads through the
+`payments.enabled_currencies`, `payments.limits.<CODE>` and `payments.fees` (see `fees.py`;
+exposed by admin's migration 0004), which this service reads through the
 read-only view `admin.payment_settings` (created by admin's migration 0003; the documented
 exception, like `auth.user_directory`: admin owns the rows and validates every write, payments
 only reads). `load_payment_settings` runs on every `createPayment`, inside its transaction: one
@@ -19,7 +20,7 @@ FAILED payments, stay within `daily` / `monthly`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +28,8 @@ from typing import Any
 from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.fee_rules import FEES_KEY, FeeRules, fee_rules_or_none
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ payment_settings_view = Table(
 class PaymentSettings:
     enabled_currencies: frozenset[str]
     limits: Mapping[str, CurrencyLimits]
+    fees: FeeRules = field(default_factory=lambda: MappingProxyType({}))
 
     def limits_for(self, currency: str) -> CurrencyLimits | None:
         """The limits of an enabled currency; None when it is not enabled (or has no limits)."""
@@ -105,6 +109,7 @@ def parse_payment_settings(rows: Mapping[str, Any]) -> PaymentSettings:
         if isinstance(enabled, list)
         else frozenset(),
         limits=MappingProxyType(limits),
+        fees=fee_rules_or_none(rows.get(FEES_KEY)),
     )
 
 

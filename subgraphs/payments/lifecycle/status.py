@@ -17,7 +17,7 @@ from subgraphs.payments import access
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import EventType, PaymentStatus, TransactionKind, TransactionStatus
 from subgraphs.payments.models import Payment
-from subgraphs.payments.state import ensure_transition
+from subgraphs.payments.state import ensure_reopen, ensure_transition
 
 
 def event_data(payment: Payment) -> dict[str, object]:
@@ -56,11 +56,16 @@ async def change_status(
     actor_id: uuid.UUID | None,
     now: datetime,
     details: dict[str, object] | None = None,
+    reopen: bool = False,
 ) -> None:
     """Move a (locked) payment along the state machine, recording a transaction and an event
-    (and `bff_payment_transitions_total` once the session commits)."""
+    (and `bff_payment_transitions_total` once the session commits). `reopen`: the one backward
+    move, a processed refund that failed (`state.REOPENS`)."""
     current = PaymentStatus(payment.status)
-    ensure_transition(current, target)
+    if reopen:
+        ensure_reopen(current, target)
+    else:
+        ensure_transition(current, target)
     session.info.setdefault(_TRANSITIONS, []).append((current.value, target.value))
     payment.status = target
     payment.updated_at = now

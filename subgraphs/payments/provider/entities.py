@@ -38,6 +38,9 @@ class ProviderPayment:
     amount_refunded_minor: int
     error_code: str | None = None
     error_description: str | None = None
+    # Razorpay's own charge on a captured payment: `fee` includes `tax` (GST); 0 when not given.
+    fee_minor: int = 0
+    tax_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,16 @@ def _str(data: Mapping[str, Any], key: str) -> str:
     return value
 
 
+def _opt_int(data: Mapping[str, Any], key: str) -> int:
+    """An optional non-negative integer (Razorpay's `fee`, `tax`): 0 when missing or null."""
+    value = data.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key} is not a non-negative integer")
+    return value
+
+
 def _opt(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) and value else None
@@ -107,6 +120,8 @@ def parse_payment(data: Mapping[str, Any]) -> ProviderPayment:
         amount_refunded_minor=int(data.get("amount_refunded") or 0),
         error_code=_opt(data, "error_code"),
         error_description=_opt(data, "error_description"),
+        fee_minor=_opt_int(data, "fee"),
+        tax_minor=_opt_int(data, "tax"),
     )
 
 

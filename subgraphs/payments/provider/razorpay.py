@@ -179,6 +179,23 @@ class RazorpayGateway:
             "payment.refunds", payment_id, call, lambda d: [parse_refund(i) for i in items(d)]
         )
 
+    async def list_payments(
+        self, *, start: int, end: int, count: int = 100, skip: int = 0
+    ) -> list[ProviderPayment]:
+        """One page of Razorpay's payments created in [start, end] (unix seconds, newest first);
+        items that are not payments of an order are left out."""
+        query = {"from": start, "to": end, "count": count, "skip": skip}
+        call = self._sdk(self._client.payment.all, query)
+        return await self._call("payment.all", str(start), call, _parsed(parse_payment))
+
+    async def list_refunds(
+        self, *, start: int, end: int, count: int = 100, skip: int = 0
+    ) -> list[ProviderRefund]:
+        """One page of Razorpay's refunds created in [start, end] (unix seconds, newest first)."""
+        query = {"from": start, "to": end, "count": count, "skip": skip}
+        call = self._sdk(self._client.refund.all, query)
+        return await self._call("refund.all", str(start), call, _parsed(parse_refund))
+
     def _sdk(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
         """One blocking SDK call with the request timeout; fresh copies of mutable arguments
         (the SDK writes into the dicts it is given)."""
@@ -259,3 +276,19 @@ class RazorpayGateway:
         metrics.count_razorpay_request(operation, "success", time.perf_counter() - started)
         log.debug("razorpay call", extra=extra)
         return result
+
+
+def _parsed(parse: Callable[[Any], T]) -> Callable[[Any], list[T]]:
+    """A collection's items through `parse`, leaving out those it refuses (a list may hold
+    entities this product never made, e.g. payments without an order)."""
+
+    def run(data: Any) -> list[T]:
+        found: list[T] = []
+        for item in items(data):
+            try:
+                found.append(parse(item))
+            except ValueError:
+                continue
+        return found
+
+    return run

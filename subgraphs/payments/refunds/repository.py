@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.payments.enums import RefundStatus
@@ -33,6 +33,15 @@ async def find_refund(
             .where(Refund.idempotency_key == key, Refund.payment_id == payment_id)
             .execution_options(populate_existing=True)
         )
+    return found
+
+
+async def find_by_key(*, session: AsyncSession, key: str) -> Refund | None:
+    found: Refund | None = await session.scalar(
+        select(Refund)
+        .where(Refund.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    )
     return found
 
 
@@ -66,13 +75,14 @@ async def pending_refund_minor(*, session: AsyncSession, payment_id: uuid.UUID) 
 async def stuck_refunds(
     *, session: AsyncSession, created_before: datetime, limit: int
 ) -> Sequence[tuple[Refund, str]]:
-    """PENDING refunds older than `created_before`, with their Razorpay payment id."""
+    """PENDING refunds older than `created_before`, and refunds of late captures of any age
+    (nobody else sends those), with their Razorpay payment id."""
     statement = (
         select(Refund, Payment.razorpay_payment_id)
         .join(Payment, Payment.id == Refund.payment_id)
         .where(
             Refund.status == RefundStatus.PENDING,
-            Refund.created_at < created_before,
+            or_(Refund.created_at < created_before, Refund.idempotency_key.startswith("late_")),
             Payment.razorpay_payment_id.is_not(None),
         )
         .order_by(Refund.created_at)

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from subgraphs.payments.simulator import api, browser, sim_routes
+from subgraphs.payments.simulator import api, browser, lists, sim_routes
 from subgraphs.payments.simulator.errors import install_error_handlers
 from subgraphs.payments.simulator.runtime import Simulator
 from subgraphs.payments.simulator.settings import SimulatorSettings
@@ -40,6 +40,7 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     app.state.simulator = simulator
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(lists.router)  # Razorpay's payment and refund lists
     app.include_router(sim_routes.router)
     # Checkout in the browser: checkout.js and the modal's routes, called from the MFE's origin.
     app.include_router(browser.router)

@@ -9,7 +9,10 @@ flush but never commit: the caller commits.
 
 Rules:
 - `captured` (and `refunded`, which implies a capture) -> COMPLETED from PROCESSING or FAILED
-  (Razorpay may capture after a failure); already COMPLETED / refunded: unchanged.
+  (Razorpay may capture after a failure), with the capture's ledger rows (amount, platform fee,
+  Razorpay's `fee` and `tax`) in the same transaction; already COMPLETED / refunded: unchanged.
+- `captured` for a CANCELLED payment (the customer paid after cancelling): a late capture, refunded
+  automatically (`late_capture.py`); the payment stays CANCELLED.
 - `failed` -> FAILED from PROCESSING only; COMPLETED never goes back.
 - `authorized` -> stays PROCESSING (or FAILED), one AUTHORIZATION transaction per Razorpay payment.
 - refunds: `processed` adds the amount once per refund id; the status becomes PARTIALLY_REFUNDED
@@ -30,10 +33,12 @@ from shared.logging import mask
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import PaymentStatus, TransactionKind
 from subgraphs.payments.enums import TransactionStatus as TxStatus
+from subgraphs.payments.ledger.record import record_capture
 from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.models import Payment
 from subgraphs.payments.provider.entities import ApplyResult, ProviderPayment, log_mismatch
 from subgraphs.payments.state import ORDER_OPEN, SETTLED, can_transition
+from subgraphs.payments.sync.late_capture import late_capture
 
 log = logging.getLogger("bff.payments.sync")
 
@@ -102,9 +107,11 @@ async def _captured(
                 extra={"payment": mask(str(row.id)), "provider_id": mask(payment.id)},
             )
         return False
-    if not can_transition(current, PaymentStatus.COMPLETED):
+    if current == PaymentStatus.CANCELLED:
+        return await late_capture(session=session, row=row, payment=payment, source=source, now=now)
+    if not can_transition(current, PaymentStatus.COMPLETED):  # pragma: no cover - none left
         log.error(
-            "razorpay captured a %s payment: refund it",
+            "razorpay captured a %s payment",
             current.value,
             extra={"payment": mask(str(row.id)), "provider_id": mask(payment.id)},
         )
@@ -118,6 +125,13 @@ async def _captured(
         actor_id=None,
         now=now,
         details=_details(source, payment),
+    )
+    await record_capture(
+        session=session,
+        payment=row,
+        psp_fee_minor=payment.fee_minor,
+        psp_tax_minor=payment.tax_minor,
+        now=now,
     )
     return True
 

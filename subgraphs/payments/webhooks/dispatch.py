@@ -65,6 +65,8 @@ async def apply_payment_event(
             amount_refunded_minor=payment.amount_refunded,
             error_code=payment.error_code,
             error_description=payment.error_description,
+            fee_minor=payment.fee,
+            tax_minor=payment.tax,
         ),
         source=SOURCE,
         now=now,

@@ -69,6 +69,8 @@ class PaymentEntity(_Tolerant):
     amount_refunded: Annotated[MinorUnits, _ZERO_IF_NULL] = 0
     error_code: OptionalText = None
     error_description: OptionalText = None
+    fee: Annotated[MinorUnits, _ZERO_IF_NULL] = 0  # Razorpay's fee, tax included
+    tax: Annotated[MinorUnits, _ZERO_IF_NULL] = 0
     notes: Notes = Field(default_factory=dict)
 
 

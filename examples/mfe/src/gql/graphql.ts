@@ -16,6 +16,8 @@ export type CreatePaymentInput = {
   payeeId?: string | number | null | undefined;
   /** VENDOR only, required: the CUSTOMER asked to pay (any other id: BAD_USER_INPUT, field `payerId`). */
   payerId?: string | number | null | undefined;
+  /** Settlement priority; it picks the fee rule (`payments.fees`) charged on a payment to a VENDOR. Default STANDARD. */
+  priority?: PaymentPriority;
 };
 
 /** E-mail and password of an account. */
@@ -25,6 +27,13 @@ export type LoginInput = {
   /** The account's password. */
   password: string;
 };
+
+/** Settlement priority of a payment: INSTANT settles sooner and costs more. */
+export type PaymentPriority =
+  /** Settled as soon as possible, at the (higher) instant fee. */
+  | 'INSTANT'
+  /** Settled on the normal schedule, at the standard fee. */
+  | 'STANDARD';
 
 /** Where a payment is in its lifecycle. Status only moves forward: PENDING or INITIATED -> PROCESSING -> COMPLETED (or FAILED, which can still become COMPLETED) -> PARTIALLY_REFUNDED -> REFUNDED; CANCELLED before COMPLETED. */
 export type PaymentStatus =

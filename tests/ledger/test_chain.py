@@ -1,0 +1,115 @@
+"""The chain under concurrent writers, the database's balance check, and verifyLedger naming a
+row changed behind the application's back (in a database of its own: a broken chain there
+cannot upset other tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
+
+from subgraphs.payments.ledger.chain import Leg, UnbalancedPosting, append
+from subgraphs.payments.ledger.verify import verify_ledger
+from tests.ledger.support import assert_chained
+
+
+def movement(amount: int) -> list[Leg]:
+    return [
+        Leg("razorpay_clearing", amount, "capture"),
+        Leg("platform_revenue", -amount, "capture"),
+    ]
+
+
+async def write(maker: async_sessionmaker[AsyncSession], amount: int) -> None:
+    async with maker() as session:
+        await append(session=session, legs=movement(amount), currency="INR", now=datetime.now(UTC))
+        await session.commit()
+
+
+async def test_concurrent_writers_never_fork_the_chain(committed_engine: AsyncEngine) -> None:
+    maker = async_sessionmaker(committed_engine, expire_on_commit=False)
+    await asyncio.gather(*(write(maker, 100 + i) for i in range(12)))
+    async with maker() as session:
+        assert await assert_chained(session) >= 24
+    result = await verify_ledger(db=maker, batch_size=7)
+    assert result.ok
+    assert result.first_broken_entry_id is None
+
+
+async def test_unbalanced_legs_are_refused_before_and_by_the_database(
+    committed_engine: AsyncEngine,
+) -> None:
+    maker = async_sessionmaker(committed_engine, expire_on_commit=False)
+    async with maker() as session:
+        with pytest.raises(UnbalancedPosting):
+            await append(
+                session=session,
+                legs=[Leg("razorpay_clearing", 100, "capture"), Leg("platform_revenue", -99, "x")],
+                currency="INR",
+                now=datetime.now(UTC),
+            )
+    # Written around chain.append: the deferred constraint trigger refuses it at COMMIT.
+    async with committed_engine.connect() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO payments.ledger_entries (id, seq, txn_id, account, direction, "
+                "amount_minor, currency, kind, created_at, hash) VALUES (:id, :seq, :txn, "
+                "'razorpay_clearing', 'DEBIT', 100, 'INR', 'capture', now(), :h)"
+            ),
+            {
+                "id": uuid.uuid4(),
+                "seq": 10**15 + uuid.uuid4().int % 10**9,
+                "txn": uuid.uuid4(),
+                "h": "0" * 64,
+            },
+        )
+        with pytest.raises(DBAPIError, match="does not balance"):
+            await conn.commit()
+
+
+async def tamper(engine: AsyncEngine, statement: str, **params: object) -> None:
+    """As the superuser, with triggers off (`session_replication_role = replica`)."""
+    async with engine.begin() as conn:
+        await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        await conn.execute(text(statement), params)
+
+
+async def test_verify_names_the_changed_row(own_ledger: AsyncEngine) -> None:
+    maker = async_sessionmaker(own_ledger, expire_on_commit=False)
+    for amount in range(1, 8):
+        await write(maker, amount * 100)
+    assert await verify_ledger(db=maker, batch_size=3) == type(await verify_ledger(db=maker))(
+        ok=True, checked_entries=14
+    )
+    async with own_ledger.connect() as conn:
+        target = (await conn.execute(text(
+            "SELECT id FROM payments.ledger_entries WHERE seq = 9"))).scalar_one()  # fmt: skip
+    await tamper(own_ledger, "UPDATE payments.ledger_entries SET amount_minor = 1 WHERE id = :i",
+                 i=target)  # fmt: skip
+    result = await verify_ledger(db=maker, batch_size=4)
+    assert (result.ok, result.first_broken_entry_id, result.checked_entries) == (False, target, 9)
+
+
+async def test_verify_names_the_row_after_a_deleted_one(own_ledger: AsyncEngine) -> None:
+    maker = async_sessionmaker(own_ledger, expire_on_commit=False)
+    for amount in range(1, 4):
+        await write(maker, amount * 100)
+    async with own_ledger.connect() as conn:
+        after = (await conn.execute(text(
+            "SELECT id FROM payments.ledger_entries WHERE seq = 4"))).scalar_one()  # fmt: skip
+    await tamper(own_ledger, "DELETE FROM payments.ledger_entries WHERE seq = 3")
+    result = await verify_ledger(db=maker, batch_size=2)
+    assert (result.ok, result.first_broken_entry_id) == (False, after)
+    # A missing tail: the head is further than the last row; nothing to name.
+    await tamper(own_ledger, "DELETE FROM payments.ledger_entries WHERE seq >= 4")
+    tail = await verify_ledger(db=maker)
+    assert (tail.ok, tail.first_broken_entry_id, tail.checked_entries) == (False, None, 2)
