@@ -308,5 +308,10 @@ async def test_answers_stay_fast(sidecar: Sidecar, committed: AsyncSession, db: 
     timings.sort()
     p99 = timings[math.ceil(0.99 * len(timings)) - 1]
     assert p99 < ANSWER_WITHIN_SECONDS, timings  # the product's own deadline (Razorpay: 5 s)
+    # Stored before the answer, so nothing is lost: what the bounded inline apply left (captures
+    # queue on the ledger's chain head; a loaded machine misses the budget now and then) the
+    # worker applies.
+    while await sidecar.runtime.worker.run_once(now=datetime.now(UTC) + LATER):
+        pass
     for payment in payments:
         assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED
