@@ -56,7 +56,7 @@ def check_compose(path: Path) -> subprocess.CompletedProcess[str]:
         [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.compose-spec", str(path)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,  # a bound against a hang, not a speed check: a loaded CI machine is slow
         check=False,
     )
 

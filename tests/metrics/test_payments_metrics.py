@@ -174,24 +174,33 @@ async def test_the_relay_reports_its_backlog(shop: Subgraph, committed_engine: A
         async with sessionmaker() as session:
             return int((await session.execute(unpublished)).scalar_one())
 
+    seen: list[tuple[int | None, int]] = []
+
+    async def in_step(changed_from: int | None = None) -> bool:
+        # Both sides read afresh each time: other tests' rows in the shared outbox may come and go.
+        now_reported, now_direct = await reported(), await direct()
+        seen.append((now_reported, now_direct))
+        return now_reported == now_direct and now_reported != changed_from
+
     await relay.start()
     try:
-        expected = await direct()
-        assert expected >= 1
-        await wait_until(lambda: _equals(reported, expected), message="backlog not reported")
+        assert await direct() >= 1
+        try:
+            await wait_until(in_step, message="backlog not reported")
+        except AssertionError as failed:
+            raise AssertionError(f"{failed}; last (reported, counted): {seen[-5:]}") from None
+        before = await direct()
         async with sessionmaker() as session, session.begin():
             await session.execute(sa.delete(table).where(table.c.id == event_id))
-        await wait_until(lambda: _equals(reported, expected - 1), message="backlog not refreshed")
+        try:
+            await wait_until(lambda: in_step(before), message="backlog not refreshed")
+        except AssertionError as failed:
+            raise AssertionError(f"{failed}; last (reported, counted): {seen[-5:]}") from None
     finally:
         await relay.stop()
         await dead_redis.aclose()
         async with sessionmaker() as session, session.begin():
             await session.execute(sa.delete(table).where(table.c.id == event_id))
-
-
-async def _equals(read: Callable[[], object], expected: int) -> bool:
-    value = await read()  # type: ignore[misc]
-    return bool(value == expected)
 
 
 async def test_the_circuit_gauge_forgets_a_breaker_that_is_gone(shop: Subgraph) -> None:
