@@ -42,7 +42,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_constraint("ck_payments_fee_minor", "payments", schema=SCHEMA, type_="check")
-    op.drop_constraint("ck_payments_priority", "payments", schema=SCHEMA, type_="check")
+    op.drop_constraint(op.f("ck_payments_fee_minor"), "payments", schema=SCHEMA, type_="check")
+    op.drop_constraint(op.f("ck_payments_priority"), "payments", schema=SCHEMA, type_="check")
     op.drop_column("payments", "fee_minor", schema=SCHEMA)
     op.drop_column("payments", "priority", schema=SCHEMA)
