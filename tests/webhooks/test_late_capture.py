@@ -144,7 +144,8 @@ async def test_a_capture_after_cancelling_is_refunded_automatically(stack: Stack
     report = await reconcile(
         sessionmaker=stack.maker, client=stack.gateway, older_than=timedelta(hours=1), limit=50
     )
-    assert report.refunds_applied >= 1
+    # Sent (the refund's own webhooks may then win the race to apply it: checked below).
+    assert (report.refunds_examined, report.errors) == (1, 0)
     await asyncio.to_thread(stack.settle)  # refund.* webhooks arrive too: applied once
     again = await reconcile(
         sessionmaker=stack.maker, client=stack.gateway, older_than=timedelta(hours=1), limit=50
