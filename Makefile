@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 export XDG_RUNTIME_DIR ?= $(CURDIR)/.data/run
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: dev test test-fast install lint typecheck schema schema-check pytest clean audit
+.PHONY: dev test test-fast install lint typecheck schema schema-check pytest clean audit bench
 
 install: $(VENV)/.installed router/node_modules/.installed
 
@@ -74,5 +74,17 @@ audit: install
 		--output-file ../build/sbom/node.cdx.json
 	$(PY) -m devtools.audit
 
+# Benchmarks (docs/performance.md): starts the whole system on embedded PostgreSQL and Redis, runs
+# each comparison interleaved, prints BENCH lines and writes bench/results.json.
+# BENCH_QUICK=1: a few seconds per target (the CI smoke test; numbers not asserted).
+BENCH_QUICK ?=
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: install bench/node_modules/.installed
+	@mkdir -p -m 700 .data/run
+	$(PY) -m bench $(if $(filter-out 0,$(BENCH_QUICK)),--quick)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) router/node_modules .mypy_cache .ruff_cache .pytest_cache .coverage*
+	rm -rf $(VENV) $(TOOLS) router/node_modules bench/node_modules .mypy_cache .ruff_cache .pytest_cache .coverage*
