@@ -1,13 +1,14 @@
-// One load run with autocannon, driven by a JSON spec on argv[2]; prints a JSON report.
+// One load run with autocannon, driven by a JSON spec in the file argv[2]; prints a JSON report.
 //   kind "graphql": POST {query, variables} with a unique DateTime in `variables.t` per request
 //     (the gateway deduplicates identical in-flight requests), optional bearer token, optional
 //     router HMAC signature (direct subgraph calls play the router).
 //   kind "webhook": a signed Razorpay `payment.captured` delivery per request, one per order id
 //     of `orders` (unique event ids), `amount` deliveries in all.
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
-const spec = JSON.parse(process.argv[2]);
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const BASE = Date.UTC(2100, 0, 1);
 let counter = 0;
 

@@ -128,6 +128,9 @@ class Bench:
                 "API_RATE_LIMIT_PER_MINUTE": "1000000",
                 "WS_MAX_SUBSCRIPTIONS_PER_USER": "100000",
                 "WS_MAX_SUBSCRIPTIONS_PER_CONNECTION": "100",
+                # The default 4 live-update Redis connections per process time out
+                # ("dependency unavailable") under a burst of 500 subscription starts.
+                "LIVE_UPDATES_REDIS_MAX_CONNECTIONS": "32",
             },
         )
         self.stack = stack
@@ -308,13 +311,19 @@ class Bench:
         pids = {w.name: w.pids() for w in watched}
         before = {name: process_cpu(p) for name, p in pids.items()}
         output = subprocess.run(  # noqa: S603 - fixed command
-            [NODE, str(BENCH_DIR / "load.mjs"), json.dumps(spec)],
+            [NODE, str(BENCH_DIR / "load.mjs"), self.spec_file(spec)],
             cwd=BENCH_DIR, capture_output=True, text=True, check=True, timeout=600,
         ).stdout  # fmt: skip
         after = {name: process_cpu(p) for name, p in pids.items()}
         result = parse_load(json.loads(output.strip().splitlines()[-1]))
         cpu = {name: per_request_ms(after[name] - before[name], result.requests) for name in pids}
         return result, cpu
+
+    def spec_file(self, spec: dict[str, Any]) -> str:
+        """The spec in a file (thousands of order ids do not fit in one argument)."""
+        path = self.data_dir / f"spec-{uuid.uuid4().hex[:8]}.json"
+        path.write_text(json.dumps(spec))
+        return str(path)
 
     def graphql_spec(self, target: str, query: str, **extra: Any) -> dict[str, Any]:
         spec: dict[str, Any] = {"kind": "graphql", "url": target, "query": query, **extra}
@@ -557,11 +566,11 @@ class Bench:
             "token": self.customer_token,
             "paymentIds": [str(i) for i in ids],
             "perConnection": 10,
-            "timeoutSeconds": 60,
+            "timeoutSeconds": 30,
         }
         node = subprocess.Popen(  # noqa: S603 - fixed command
-            [NODE, str(BENCH_DIR / "subscribe.mjs"), json.dumps(spec)],
-            cwd=BENCH_DIR, stdout=subprocess.PIPE, text=True,
+            [NODE, str(BENCH_DIR / "subscribe.mjs"), self.spec_file(spec)],
+            cwd=BENCH_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
             assert node.stdout is not None
@@ -570,11 +579,14 @@ class Bench:
             client = redis.Redis.from_url(self.env["REDIS_URL"], decode_responses=True)
             channels = [payment_channel(i) for i in ids]
 
-            def all_subscribed() -> bool:
-                counts = client.pubsub_numsub(*channels)
-                return all(n > 0 for _, n in counts)
+            def subscribed() -> int:
+                return sum(1 for _, n in client.pubsub_numsub(*channels) if n > 0)
 
-            self.wait_until("subscriptions", all_subscribed, timeout=120)
+            # Every channel subscribed (or, past the deadline, as many as made it: reported).
+            deadline = time.monotonic() + (30 if self.plan.quick else 120)
+            while subscribed() < count and time.monotonic() < deadline and node.poll() is None:
+                time.sleep(0.2)
+            ready = subscribed()
 
             async def change() -> None:
                 conn = await self._connect()
@@ -600,7 +612,7 @@ class Bench:
                         type="payments:payment:updated",
                     ),
                 )
-            output, _ = node.communicate(timeout=120)
+            output, _ = node.communicate("published\n", timeout=120)
             client.close()
         finally:
             if node.poll() is None:
@@ -612,12 +624,16 @@ class Bench:
             "subscription_fanout",
             {
                 "subscribers": count,
+                "subscribed": ready,
                 "p95_ms": percentile(latencies, 95) if latencies else float("inf"),
                 "p50_ms": percentile(latencies, 50) if latencies else float("inf"),
                 "delivered": len(latencies),
                 "errors": report["errorCount"],
             },
         )
+        if report["errors"]:
+            print(f"bench: subscription errors (first ones): {report['errors'][:3]}", flush=True)
+        self.results["subscription_fanout"]["error_samples"] = report["errors"][:5]
 
     def list_scaling(self) -> None:
         payments = self.url("payments")

@@ -1,13 +1,15 @@
-// Subscribers for the fan-out benchmark, driven by a JSON spec on argv[2]:
+// Subscribers for the fan-out benchmark, driven by a JSON spec in the file argv[2]:
 //   {urls: [router ws url, ...], token, paymentIds: [...], perConnection, timeoutSeconds}
 // Opens graphql-transport-ws connections (spread over the urls), subscribes each payment's
 // `paymentUpdated`, prints `READY` once every subscribe message is sent, then records the wall
 // clock (ms since the epoch) of each payment's first update and prints one JSON line:
-//   {received: {paymentId: ms}, errors: [..]} when all arrived or the timeout passed.
+//   {received: {paymentId: ms}, errors: [..]} when all arrived, or timeoutSeconds after the
+// harness wrote a line on stdin (it has published every update).
+import { readFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const spec = JSON.parse(process.argv[2]);
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const received = {};
 const errors = [];
 const clients = [];
@@ -58,7 +60,12 @@ for (let start = 0; start < spec.paymentIds.length; start += perConnection) {
   }
 }
 process.stdout.write('READY\n');
-setTimeout(finish, (spec.timeoutSeconds ?? 60) * 1000).unref();
+// The harness writes a line once it has published every update: from then on, wait at most
+// timeoutSeconds for the rest (subscribing may take long on a loaded machine).
+process.stdin.setEncoding('utf8');
+process.stdin.once('data', () => {
+  setTimeout(finish, (spec.timeoutSeconds ?? 60) * 1000).unref();
+});
 // Keep the process alive until finish().
 const keepAlive = setInterval(() => {}, 1000);
 process.on('exit', () => clearInterval(keepAlive));
