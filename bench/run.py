@@ -724,6 +724,10 @@ class Bench:
                     f.seek(offset)
                     text = f.read().decode(errors="replace")
                 counts.append(count_statements(text, APPS))
+                # What was counted, to read when the counts differ.
+                dump = self.data_dir / "logs" / f"statements-{users}-user.log"
+                with dump.open("a") as f:
+                    f.write(f"--- try, {counts[-1]} counted\n{text}\n")
         return min(counts)
 
 
