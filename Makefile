@@ -16,7 +16,7 @@ MFE := examples/mfe
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: dev test test-fast install lint typecheck schema schema-check pytest clean audit \
-	mfe-codegen mfe-check mfe-build browser-deps
+	mfe-codegen mfe-check mfe-build browser-deps bench
 
 install: $(VENV)/.installed router/node_modules/.installed $(MFE)/node_modules/.installed
 
@@ -107,5 +107,17 @@ audit: install
 		--output-file ../build/sbom/node.cdx.json
 	$(PY) -m devtools.audit
 
+# Benchmarks (docs/performance.md): starts the whole system on embedded PostgreSQL and Redis, runs
+# each comparison interleaved, prints BENCH lines and writes bench/results.json.
+# BENCH_QUICK=1: a few seconds per target (the CI smoke test; numbers not asserted).
+BENCH_QUICK ?=
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: install bench/node_modules/.installed
+	@mkdir -p -m 700 .data/run
+	$(PY) -m bench $(if $(filter-out 0,$(BENCH_QUICK)),--quick)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) router/node_modules $(MFE)/node_modules $(MFE)/dist .mypy_cache .ruff_cache .pytest_cache .coverage*
+	rm -rf $(VENV) $(TOOLS) router/node_modules bench/node_modules $(MFE)/node_modules $(MFE)/dist .mypy_cache .ruff_cache .pytest_cache .coverage*

@@ -182,15 +182,25 @@ def http_jwks_fetcher(url: str, timeout: float = 3.0) -> JwksFetcher:
 
 @dataclass
 class TokenVerifier:
-    """Verifies access tokens against a JWKS (local or fetched); RS256 only."""
+    """Verifies access tokens against a JWKS (local or fetched); RS256 only.
+
+    A token that verified is remembered (up to `cache_size` tokens, the oldest forgotten first)
+    with its claims until it expires: checking its signature again would give the same answer,
+    and an RSA verification is most of what authenticating a request costs. Expiry is checked
+    on every use, and the cache is emptied whenever the keys are refetched (a key taken out of
+    the JWKS stops working at once). Revocation is not a property of the token: callers check
+    it on every request (`shared.context.ensure_not_revoked`)."""
 
     issuer: str
     audience: str
     fetch_jwks: JwksFetcher
     min_refetch_seconds: float = 5.0
+    cache_size: int = 4096
+    clock: Callable[[], float] = time.time
     _keys: dict[str, Any] = field(default_factory=dict)
     _fetched_at: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _verified: dict[str, Claims] = field(default_factory=dict)
 
     async def _key_for(self, kid: str) -> Any:
         key = self._keys.get(kid)
@@ -204,6 +214,7 @@ class TokenVerifier:
                 except (httpx.HTTPError, ValueError) as exc:
                     raise Unauthenticated("Token keys are unavailable") from exc
                 self._fetched_at = time.monotonic()
+                self._verified.clear()
                 self._keys = {
                     k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM).key
                     for k in jwks.get("keys", [])
@@ -215,6 +226,20 @@ class TokenVerifier:
         return key
 
     async def verify(self, token: str) -> Claims:
+        claims = self._verified.get(token)
+        if claims is not None:
+            if self.clock() < claims.exp + LEEWAY_SECONDS:
+                return claims
+            del self._verified[token]
+            raise Unauthenticated("Token expired")
+        claims = await self._verify(token)
+        if self.cache_size > 0:
+            if len(self._verified) >= self.cache_size:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = claims
+        return claims
+
+    async def _verify(self, token: str) -> Claims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strawberry.types import Info
 
 from shared.money import to_major
-from shared.pagination import After, Connection, First
+from shared.pagination import After, Connection, First, PageRequest, build_connection
 from shared.scopes import Scope
 from subgraphs.payments import access, service
 from subgraphs.payments.context import Context
@@ -24,7 +27,7 @@ from subgraphs.payments.ledger.types import (
 )
 from subgraphs.payments.ledger.verify import verify_ledger
 from subgraphs.payments.repository import PaymentQuery
-from subgraphs.payments.types import READ, Payment, PaymentReport, payment_connection
+from subgraphs.payments.types import READ, Payment, PaymentReport
 
 REPORT = [[Scope.PAYMENTS_REPORT.value]]
 ADMIN = [[Scope.ADMIN.value]]
@@ -43,6 +46,23 @@ async def resolve_payment(
     return Payment.from_row(row)
 
 
+@asynccontextmanager
+async def read_only(context: Context) -> AsyncIterator[AsyncSession]:
+    """A session on a pooled connection of its own in autocommit mode, for a read that is one
+    statement: no BEGIN and ROLLBACK around it (two round trips, and about a tenth of the
+    subgraph's CPU for the list query: docs/performance.md). When the sessionmaker is bound to
+    something else than an engine (a test's connection), the request's session."""
+    bind = context.sessionmaker.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        async with context.db() as session:
+            yield session
+        return
+    async with bind.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=connection, autoflush=False) as session:
+            yield session
+
+
 async def resolve_payments(
     info: Info[Context, None],
     filter: Annotated[
@@ -52,10 +72,24 @@ async def resolve_payments(
     first: First = 20,
     after: After = None,
 ) -> Connection[Payment]:
-    principal = info.context.require_principal()
-    query = filter.to_query() if filter is not None else PaymentQuery()
-    return await payment_connection(
-        info.context, access.visible_query(principal, query), first, after
+    """`payment_connection` with the page read outside a transaction (`read_only`)."""
+    context = info.context
+    principal = context.require_principal()
+    query = access.visible_query(
+        principal, filter.to_query() if filter is not None else PaymentQuery()
+    )
+    page = PageRequest.from_args(first=first, after=after)
+    async with read_only(context) as session:
+        rows = await service.list_payments(session=session, query=query, page=page)
+    for row in rows:
+        context.loaders.payment_by_id.prime(row.id, row)
+
+    async def total() -> int:
+        async with context.db() as session:
+            return await service.count_payments(session=session, query=query)
+
+    return build_connection(
+        rows, page, node=Payment.from_row, key=lambda r: (r.created_at, r.id), total_count=total
     )
 
 

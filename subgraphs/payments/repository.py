@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -58,19 +58,22 @@ def report_condition(user: Party) -> ColumnElement[bool]:
 
 
 def _conditions(query: PaymentQuery) -> list[ColumnElement[bool]]:
+    # On the table's columns (not the mapped attributes): the statements stay Core statements.
+    c = Payment.__table__.c
     conditions: list[ColumnElement[bool]] = []
     if query.party_id is not None:
-        conditions.append(party_condition(query.party_id))
+        party = query.party_id
+        conditions.append(or_(c.payer_id == party, c.payee_id == party, c.created_by == party))
     if query.statuses is not None:
-        conditions.append(Payment.status.in_(sorted(query.statuses)))
+        conditions.append(c.status.in_(sorted(query.statuses)))
     if query.types is not None:
-        conditions.append(Payment.type.in_(sorted(query.types)))
+        conditions.append(c.type.in_(sorted(query.types)))
     if query.currency is not None:
-        conditions.append(Payment.currency == query.currency)
+        conditions.append(c.currency == query.currency)
     if query.created_from is not None:
-        conditions.append(Payment.created_at >= query.created_from)
+        conditions.append(c.created_at >= query.created_from)
     if query.created_to is not None:
-        conditions.append(Payment.created_at < query.created_to)
+        conditions.append(c.created_at < query.created_to)
     return conditions
 
 
@@ -79,14 +82,23 @@ def _filtered(statement: Select[Any], query: PaymentQuery) -> Select[Any]:
     return statement.where(*conditions) if conditions else statement
 
 
+_PAYMENTS = Payment.__table__.c  # the table's columns: Core statements, no ORM entities
+
+
 async def list_payments(
     *, session: AsyncSession, query: PaymentQuery, after: Keyset | None, limit: int
 ) -> Sequence[Payment]:
-    """One page in `(created_at DESC, id DESC)` order, starting after the cursor."""
+    """One page in `(created_at DESC, id DESC)` order, starting after the cursor.
+
+    The hot read path: a Core statement over the table's columns returns plain rows, not ORM
+    instances (no identity map, no instance state, a fraction of the CPU). Each row has every
+    column of a `Payment` as an attribute under the same name, which is all a read needs; they
+    are not to be changed or added to a session (writes load payments with `get_payment`)."""
     statement = keyset_page(
-        _filtered(select(Payment), query), Payment.created_at, Payment.id, after, limit
+        _filtered(select(*_PAYMENTS), query), _PAYMENTS.created_at, _PAYMENTS.id, after, limit
     )
-    return (await session.scalars(statement)).all()
+    rows = (await session.execute(statement)).all()
+    return cast(Sequence[Payment], rows)
 
 
 async def count_payments(*, session: AsyncSession, query: PaymentQuery) -> int:

@@ -8,7 +8,13 @@ import jwt
 import pytest
 
 from shared.errors import Unauthenticated
-from shared.tokens import SigningKeys, TokenVerifier, generate_private_key_pem, split_pems
+from shared.tokens import (
+    LEEWAY_SECONDS,
+    SigningKeys,
+    TokenVerifier,
+    generate_private_key_pem,
+    split_pems,
+)
 
 ISSUER = "payments-bff-auth"
 AUDIENCE = "payments-bff"
@@ -148,3 +154,52 @@ async def test_unreachable_jwks_is_unauthenticated(keys: SigningKeys) -> None:
 def test_split_pems() -> None:
     text = "-----BEGIN A-----\nx\n-----END A-----\n\n-----BEGIN B-----\ny\n-----END B-----\n"
     assert len(split_pems(text)) == 2
+
+
+async def test_verified_token_is_remembered_until_it_expires(keys: SigningKeys) -> None:
+    now = [time.time()]
+    verifier = verifier_for(keys)
+    verifier.clock = lambda: now[0]
+    token = issue(keys, ttl_seconds=60)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first  # remembered, not verified again
+    now[0] = first.exp + LEEWAY_SECONDS  # the clock reaches the end of its leeway
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(token)
+
+
+async def test_remembered_tokens_are_forgotten_when_their_key_leaves_the_jwks() -> None:
+    old, new = SigningKeys(generate_private_key_pem()), SigningKeys(generate_private_key_pem())
+    published = [old]
+
+    async def fetch() -> dict[str, object]:
+        return {"keys": [k for ks in published for k in ks.jwks["keys"]]}
+
+    verifier = TokenVerifier(
+        issuer=ISSUER, audience=AUDIENCE, fetch_jwks=fetch, min_refetch_seconds=0
+    )
+    token = issue(old)
+    await verifier.verify(token)
+    published[:] = [new]  # the old key is retired; a token of the new key makes it refetch
+    await verifier.verify(issue(new))
+    with pytest.raises(Unauthenticated, match="Invalid token"):
+        await verifier.verify(token)
+
+
+async def test_remembers_a_bounded_number_of_tokens(keys: SigningKeys) -> None:
+    verifier = verifier_for(keys)
+    verifier.cache_size = 2
+    tokens = [issue(keys, session_id=f"fam-{i}") for i in range(3)]
+    claims = [await verifier.verify(token) for token in tokens]
+    again = await verifier.verify(tokens[0])  # forgotten, so verified afresh: same claims
+    assert again == claims[0]
+    assert again is not claims[0]
+    assert await verifier.verify(tokens[2]) is claims[2]
+
+
+async def test_a_refused_token_is_not_remembered(keys: SigningKeys) -> None:
+    verifier = verifier_for(keys)
+    token = issue(keys, audience="someone-else")
+    for _ in range(2):
+        with pytest.raises(Unauthenticated, match="Invalid token"):
+            await verifier.verify(token)

@@ -315,3 +315,29 @@ async def test_answers_stay_fast(sidecar: Sidecar, committed: AsyncSession, db: 
         pass
     for payment in payments:
         assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED
+
+
+async def test_with_no_apply_budget_the_answer_comes_once_stored_and_the_worker_applies_at_once(
+    make_settings: MakeSettings, committed: AsyncSession, db: Db
+) -> None:
+    """WEBHOOK_APPLY_BUDGET_SECONDS=0: answered as soon as the event is committed; it is due for
+    the worker at once (not after the request's grace period), which applies it."""
+    payment = await insert_payment(committed)
+    sent = delivery(
+        event("payment.captured", payment=payment_entity(order_id=payment.razorpay_order_id))
+    )
+    async with running(make_settings(webhook_apply_budget_seconds=0)) as sidecar:
+        response = await sidecar.deliver(sent)
+        stored = await db.event(sent.event_id or "")
+        applied = await sidecar.runtime.worker.run_once()  # no later `now`: due already
+        done = await db.event(sent.event_id or "")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "stored", "outcome": "deferred"}
+    assert stored is not None
+    assert (stored.attempts, stored.applied_at) == (0, None)
+    assert stored.next_attempt_at <= stored.received_at
+    assert applied == 1
+    assert done is not None
+    assert done.outcome == "applied"
+    assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED

@@ -1,8 +1,9 @@
 """`POST /webhooks/razorpay`: read the raw body, verify its signature, check it is an event,
 store it under its event id (committed before answering), then try to apply it at once within a
-time budget. The answers are the contract's: 2xx once stored (duplicates and ignored types too),
-400 for a bad signature or a body that is not an event, 413 for a body over the limit, 503 when
-the event cannot be stored (Razorpay retries).
+time budget (with no budget, WEBHOOK_APPLY_BUDGET_SECONDS=0: answer once stored and leave it to
+the worker, due at once). The answers are the contract's: 2xx once stored (duplicates and ignored
+types too), 400 for a bad signature or a body that is not an event, 413 for a body over the
+limit, 503 when the event cannot be stored (Razorpay retries).
 """
 
 from __future__ import annotations
@@ -115,6 +116,11 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
             extra={"event_id": mask(event_id), "event_type": envelope.event},
         )
     now = datetime.now(UTC)
+    # The request applies it first, and the worker takes over if that does not finish; with no
+    # apply budget (WEBHOOK_APPLY_BUDGET_SECONDS=0) the answer comes once the event is stored and
+    # the event is due for the worker at once.
+    store_only = settings.webhook_apply_budget_seconds <= 0
+    grace = timedelta(0) if store_only else timedelta(seconds=ANSWER_WITHIN_SECONDS + 1)
     new = store.NewEvent(
         event_id=event_id,
         event_id_source=source,
@@ -124,8 +130,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
         signed_with=check.signed_with,
         received_at=now,
         provider_key=provider_key(envelope),
-        # The request applies it first; the worker takes over if that does not finish.
-        next_attempt_at=now + timedelta(seconds=ANSWER_WITHIN_SECONDS + 1),
+        next_attempt_at=now + grace,
     )
     try:
         async with asyncio.timeout(settings.webhook_store_timeout_seconds):

@@ -1,0 +1,1 @@
+"""`make bench`: the load harness (see docs/performance.md)."""
