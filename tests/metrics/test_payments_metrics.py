@@ -3,23 +3,28 @@ operation and outcome, the circuit breaker gauge, and the outbox relay's backlog
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import sqlalchemy as sa
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
+from shared.db import async_url
+from shared.migrations import upgrade_all
 from shared.outbox import OutboxRelay, RelayConfig, add_event, outbox_table
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.lifecycle.status import change_status
 from subgraphs.payments.provider.circuit import CircuitBreaker
 from subgraphs.payments.provider.razorpay import ProviderCallFailed, RazorpayGateway
-from tests.helpers import Subgraph, wait_until
+from tests.conftest import Infra
+from tests.helpers import Subgraph, scratch_database, wait_until
 from tests.metrics.scrape import Scrape, scrape
 from tests.payments.shop import customer_payment, paid
 from tests.simulator.support import KEY_ID, KEY_SECRET, Sim
@@ -142,9 +147,22 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_the_relay_reports_its_backlog(shop: Subgraph, committed_engine: AsyncEngine) -> None:
+@pytest.fixture
+async def own_outbox(infra: Infra) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of its own: the session's running auth app relays every auth outbox
+    row of the shared database at once, and this test needs one that stays unpublished."""
+    async with scratch_database(infra.database_url, "backlog") as url:
+        await asyncio.to_thread(upgrade_all, url)
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
+
+
+async def test_the_relay_reports_its_backlog(shop: Subgraph, own_outbox: AsyncEngine) -> None:
     """A relay that cannot reach Redis keeps the rows and reports how many wait."""
-    sessionmaker = async_sessionmaker(committed_engine)
+    sessionmaker = async_sessionmaker(own_outbox)
     table = outbox_table("auth")
     unpublished = (
         sa.select(sa.func.count()).select_from(table).where(table.c.published_at.is_(None))
