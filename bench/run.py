@@ -764,9 +764,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the payments BFF (make bench).")
     parser.add_argument("--quick", action="store_true", help="a few seconds per target (CI)")
     parser.add_argument("--only", nargs="*", choices=STEPS, help="run only these results")
-    parser.add_argument("--output", type=Path, default=BENCH_DIR / "results.json")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="default: bench/results.json (committed); build/bench-quick.json in quick mode",
+    )
     args = parser.parse_args(argv)
     plan = Plan.make(args.quick or os.environ.get("BENCH_QUICK") not in (None, "", "0"))
+    if args.output is None:  # a smoke run must not overwrite the committed full results
+        args.output = (
+            REPO_ROOT / "build" / "bench-quick.json" if plan.quick else BENCH_DIR / "results.json"
+        )
+        args.output.parent.mkdir(parents=True, exist_ok=True)
     bench = Bench(plan, REPO_ROOT / ".data" / "bench")
     started = time.monotonic()
     failures: dict[str, str] = {}

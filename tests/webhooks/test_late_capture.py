@@ -15,7 +15,7 @@ import httpx
 import pytest
 import razorpay
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.config import PaymentsSettings
@@ -192,4 +192,38 @@ async def test_a_refund_failing_after_processing_reopens_the_payment(stack: Stac
     assert reversal == [(acc, -a) for acc, a in refund_legs]
     assert ("razorpay_clearing", 15_000) in reversal
     assert sum(a for _, acc, a in moves if acc == f"vendor_payable:{vendor}") == -40_000
+    assert_balanced(ledger)
+
+
+async def test_a_capture_after_a_failed_attempt_and_cancelling_is_refunded(stack: Stack) -> None:
+    """The usual way to a late capture: an attempt fails, the creator cancels, and the customer
+    retries in the Checkout still open; the capture of the second attempt is refunded too."""
+    order = stack.rzp.order.create({"amount": 30_000, "currency": "INR", "receipt": "late-2"})
+    async with stack.maker() as session:
+        payment = await insert_payment(session, order_id=order["id"], amount_minor=30_000)
+    await asyncio.to_thread(stack.pay, order["id"], outcome="failure")
+    await asyncio.to_thread(stack.settle)
+    row, _, _ = await load(stack, payment.id)
+    assert row.status == PaymentStatus.FAILED
+    failed_attempt = row.razorpay_payment_id
+    assert failed_attempt is not None
+    async with (
+        stack.maker() as session,
+        session.begin(),
+    ):  # the creator cancels (FAILED -> CANCELLED)
+        await session.execute(
+            text("UPDATE payments.payments SET status = 'CANCELLED' WHERE id = :id"),
+            {"id": payment.id},
+        )
+
+    await asyncio.to_thread(stack.pay, order["id"])  # the customer retries: captured
+    await asyncio.to_thread(stack.settle)
+
+    row, ledger, refunds = await load(stack, payment.id)
+    assert row.status == PaymentStatus.CANCELLED
+    assert row.razorpay_payment_id not in (None, failed_attempt)
+    assert [(r.status, r.amount_minor, r.idempotency_key) for r in refunds] == [
+        ("PENDING", 30_000, f"late_{row.razorpay_payment_id}")
+    ]
+    assert ("late_capture", "customer_refunds", -30_000) in signed(ledger)
     assert_balanced(ledger)

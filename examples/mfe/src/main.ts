@@ -197,4 +197,8 @@ async function main(config: MfeConfig): Promise<void> {
   });
 }
 
-void loadConfig().then(main);
+loadConfig()
+  .then(main)
+  .catch((error: unknown) => {
+    document.body.textContent = `This page is not configured: ${String(error)}`;
+  });

@@ -58,7 +58,12 @@ async def late_capture(
         provider_payment_id=payment.id,
     ):
         return False  # seen before: booked, its refund exists
-    if row.razorpay_payment_id not in (None, payment.id):
+    linked = row.razorpay_payment_id
+    if linked not in (None, payment.id) and await repo.has_transaction(
+        session=session, payment_id=row.id, kind=TransactionKind.CAPTURE, provider_payment_id=linked
+    ):
+        # The linked attempt was itself captured (and booked): a second capture on one order.
+        # A linked attempt that failed or was only authorised is replaced by this one below.
         log.warning(
             "a second captured payment on a cancelled order needs a refund",
             extra={"payment": mask(str(row.id)), "provider_id": mask(payment.id)},
