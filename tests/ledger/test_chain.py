@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from subgraphs.payments.ledger.chain import Leg, UnbalancedPosting, append
+from subgraphs.payments.ledger.chain import Leg, UnbalancedPosting, append, canonical, chain_hash
 from subgraphs.payments.ledger.verify import verify_ledger
 from tests.ledger.support import assert_chained
 
@@ -113,3 +113,40 @@ async def test_verify_names_the_row_after_a_deleted_one(own_ledger: AsyncEngine)
     await tamper(own_ledger, "DELETE FROM payments.ledger_entries WHERE seq >= 4")
     tail = await verify_ledger(db=maker)
     assert (tail.ok, tail.first_broken_entry_id, tail.checked_entries) == (False, None, 2)
+
+
+async def test_verify_catches_a_rehashed_last_row(own_ledger: AsyncEngine) -> None:
+    """The last row has no successor to betray it: its hash is checked against the head's."""
+    maker = async_sessionmaker(own_ledger, expire_on_commit=False)
+    for amount in range(1, 3):
+        await write(maker, amount * 100)
+    async with own_ledger.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT seq, id, txn_id, payment_id, refund_id, account, direction, amount_minor,"
+            " currency, kind, created_at, hash FROM payments.ledger_entries"
+            " ORDER BY seq DESC LIMIT 2"))).all()  # fmt: skip
+    last, previous = rows
+    # A forger who knows the (public) hash function changes the amount and recomputes the hash.
+    forged = chain_hash(previous.hash, canonical(**{
+        **{k: v for k, v in last._mapping.items() if k != "hash"}, "amount_minor": 1}))  # fmt: skip
+    await tamper(own_ledger, "UPDATE payments.ledger_entries SET amount_minor = 1, hash = :h "
+                 "WHERE id = :i", i=last.id, h=forged)  # fmt: skip
+    result = await verify_ledger(db=maker)
+    assert (result.ok, result.first_broken_entry_id) == (False, last.id)
+
+
+async def test_verify_catches_a_row_slipped_in_past_the_head(own_ledger: AsyncEngine) -> None:
+    maker = async_sessionmaker(own_ledger, expire_on_commit=False)
+    await write(maker, 100)
+    await tamper(
+        own_ledger,
+        "INSERT INTO payments.ledger_entries (id, seq, txn_id, account, direction, amount_minor,"
+        " currency, kind, created_at, hash) SELECT gen_random_uuid(), seq + 1, txn_id, account,"
+        " direction, amount_minor, currency, kind, created_at, hash"
+        " FROM payments.ledger_entries ORDER BY seq DESC LIMIT 1",
+    )
+    last = "SELECT id FROM payments.ledger_entries ORDER BY seq DESC LIMIT 1"
+    async with own_ledger.connect() as conn:
+        slipped = (await conn.execute(text(last))).scalar_one()
+    result = await verify_ledger(db=maker)
+    assert (result.ok, result.first_broken_entry_id) == (False, slipped)
