@@ -55,9 +55,11 @@ RAZORPAY_OPERATIONS: Final = frozenset(
         "order.create",
         "order.all",
         "order.payments",
+        "payment.all",
         "payment.fetch",
         "payment.refund",
         "payment.refunds",
+        "refund.all",
     }
 )
 # `success`; `bad_request` (Razorpay answered 4xx: it is up and said no); `circuit_open` (not

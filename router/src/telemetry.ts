@@ -10,7 +10,8 @@
 //   (default service.name bff-router); W3C trace context propagation; an AsyncLocalStorage
 //   context manager so log lines and WebSocket upstream requests see the active span.
 import type { GatewayPlugin, Logger } from '@graphql-hive/gateway';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export const DEFAULT_SERVICE_NAME = 'bff-router';
 const SUPPORTED_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
@@ -24,6 +25,42 @@ export function exportEndpoint(): string | undefined {
 }
 
 let enabled = false;
+
+// The gateway's plugin records the client's whole document (`graphql.document`, on the operation,
+// parse and subgraph spans) and the request URL with its query string: a password or TOTP code
+// written inline, or variables in a GET, would reach the collector. Dropped before export; the
+// operation stays identified by `hive.graphql.operation.hash` and its name.
+const DROPPED_ATTRIBUTES = new Set(['graphql.document', 'graphql.variables', 'url.query']);
+const URL_ATTRIBUTES = new Set(['http.url', 'url.full', 'http.target']);
+
+export function scrubAttributes(attributes: Attributes): Attributes {
+  const kept: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (DROPPED_ATTRIBUTES.has(key)) continue;
+    kept[key] = URL_ATTRIBUTES.has(key) && typeof value === 'string' ? value.split('?')[0] : value;
+  }
+  return kept;
+}
+
+/** Exports through `inner` what `scrubAttributes` leaves of each span's attributes. */
+class ScrubbingExporter implements SpanExporter {
+  constructor(private readonly inner: SpanExporter) {}
+
+  export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
+    const scrubbed = spans.map(
+      (span) => Object.create(span, { attributes: { value: scrubAttributes(span.attributes), enumerable: true } }) as ReadableSpan,
+    );
+    this.inner.export(scrubbed, done);
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
 
 /** Whether this process records and exports traces. */
 export function tracingEnabled(): boolean {
@@ -57,7 +94,7 @@ export async function setupTelemetry(log: Logger): Promise<boolean> {
   const provider = new sdk.BasicTracerProvider({
     resource,
     // No sampler given: the SDK reads OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG.
-    spanProcessors: [new sdk.BatchSpanProcessor(new OTLPTraceExporter())],
+    spanProcessors: [new sdk.BatchSpanProcessor(new ScrubbingExporter(new OTLPTraceExporter()))],
   });
   openTelemetrySetup({
     log,

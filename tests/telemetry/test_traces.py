@@ -87,6 +87,43 @@ async def test_one_trace_holds_router_two_subgraphs_and_postgresql(
     print(f"\ntrace {trace_id}:\n" + tree(spans, client_span))  # run with -s to see it
 
 
+async def test_no_document_text_or_query_string_reaches_a_span(
+    client: Client, traced: TracedStack
+) -> None:
+    """A password written inline in the document (or a token in a GET's query string) must not be
+    exported: the gateway's plugin records the whole document and URL; the router drops them."""
+    password = f"Inline-{secrets.token_hex(8)}"
+    header, trace_id, _ = traceparent()
+    document = (
+        f'mutation Leaky {{ login(input: {{email: "nobody@example.com", password: "{password}"}})'
+        " { accessToken } }"
+    )
+    response = await client.http.post(
+        client.stack.url("router"), json={"query": document}, headers={"traceparent": header}
+    )
+    assert response.status_code == 200
+    get_header, get_trace, _ = traceparent()
+    marker = f"qs-{secrets.token_hex(8)}"
+    answered = await client.http.get(
+        client.stack.url("router"),
+        params={"query": "query Q { __typename }", "extensions": "{}", "x": marker},
+        headers={"traceparent": get_header},
+    )
+    assert answered.status_code == 200
+
+    def arrived(spans: list[ReceivedSpan]) -> bool:
+        seen = {(s.trace_id, s.service) for s in spans}
+        return {(trace_id, "bff-router"), (trace_id, "bff-auth"), (get_trace, "bff-router")} <= seen
+
+    await asyncio.to_thread(traced.receiver.wait_for, arrived)
+    exported = json.dumps(
+        [s.attributes for s in traced.receiver.trace(trace_id) + traced.receiver.trace(get_trace)],
+        default=str,
+    )
+    assert password not in exported
+    assert marker not in exported
+
+
 def tree(spans: list[ReceivedSpan], root: str, depth: int = 0) -> str:
     """The spans under `root`, indented, in start order."""
     lines = []

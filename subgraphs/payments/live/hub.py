@@ -355,6 +355,7 @@ class LiveUpdates:
     async def _heartbeat(self) -> None:
         """Keep this process's slots alive (they expire `slot_ttl` after it stops)."""
         while True:
+            raise_if_cancelling()  # redis-py can swallow the CancelledError of stop()
             await asyncio.sleep(self.config.slot_ttl_seconds / 3)
             held = [(f.user_id, f.slot) for feeds in self._feeds.values() for f in feeds]
             if self._slots is None or not held:
