@@ -12,6 +12,7 @@ from shared.config import AdminSettings, admin_settings
 from shared.consumers import service_events
 from subgraphs.admin.consumers import CONSUMERS, SCHEMA
 from subgraphs.admin.context import AdminDeps, Context
+from subgraphs.admin.health import AbandonedChecks
 from subgraphs.admin.schema import create_schema
 
 
@@ -22,5 +23,5 @@ def create_app(settings: AdminSettings | None = None, *, deps: AdminDeps | None 
         schema_factory=create_schema,
         context_class=Context,
         deps=deps or AdminDeps.from_settings(settings),
-        background=service_events(SCHEMA, CONSUMERS),
+        background=[AbandonedChecks(), *service_events(SCHEMA, CONSUMERS)],
     )

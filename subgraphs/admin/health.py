@@ -35,8 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared import metrics
 from shared.config import AdminSettings
 from shared.consumers import DEAD_STREAM
+from shared.lifetime import Resources
 from shared.ops import package_version
-from shared.tasks import retrieve_outcome
+from shared.tasks import retrieve_outcome, stop_tasks
 
 log = logging.getLogger("bff.admin.health")
 
@@ -116,6 +117,18 @@ def readyz_url(subgraph_url: str) -> str:
 # Checks abandoned at their deadline, finishing in the background: held here, since the event
 # loop keeps only weak references to tasks.
 _ABANDONED: set[asyncio.Task[Any]] = set()
+
+
+class AbandonedChecks:
+    """A background part of the admin app (`shared.lifetime.Background`): at shutdown it waits,
+    bounded, for the checks abandoned at their deadline to finish cancelling, before the pools
+    they use are closed (like `/readyz`'s `Ops.settle`)."""
+
+    async def start(self, resources: Resources) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await stop_tasks(*_ABANDONED)
 
 
 @dataclass
