@@ -309,6 +309,17 @@ class WebhookSettings(Settings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_someone_applies(self) -> WebhookSettings:
+        # Tests run the worker by hand (`worker.run_once()`) with the background loop off.
+        store_only = self.webhook_apply_budget_seconds <= 0
+        if store_only and not self.webhook_worker_enabled and self.app_env is not AppEnv.TEST:
+            raise ConfigurationError(
+                "WEBHOOK_APPLY_BUDGET_SECONDS=0 answers once an event is stored and leaves "
+                "applying it to the worker: WEBHOOK_WORKER_ENABLED=false would apply nothing"
+            )
+        return self
+
     def webhook_secrets(self) -> list[tuple[str, str]]:
         """(`current` | `previous`, value) of each configured, non-empty webhook secret."""
         found: list[tuple[str, str]] = []

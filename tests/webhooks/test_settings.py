@@ -66,6 +66,15 @@ def test_production_needs_a_real_webhook_secret() -> None:
     assert ok.webhook_secrets() == [("current", "a-real-one")]
 
 
+def test_store_only_answers_need_the_worker() -> None:
+    with pytest.raises(ConfigurationError, match="would apply nothing"):
+        WebhookSettings(
+            app_env="development", webhook_apply_budget_seconds=0, webhook_worker_enabled=False
+        )
+    assert WebhookSettings(webhook_apply_budget_seconds=0).webhook_worker_enabled
+    assert not WebhookSettings(webhook_worker_enabled=False).webhook_worker_enabled
+
+
 def test_backoff_doubles_up_to_the_cap() -> None:
     policy = RetryPolicy(
         max_attempts=10,
