@@ -41,6 +41,11 @@ def make_settings(infra: Infra) -> MakeSettings:
             "webhook_backoff_base_seconds": 0.0,
             "webhook_max_attempts": 3,
             "webhook_unknown_order_max_attempts": 3,
+            # Bounds against a hang, not the product's 2 s: on a loaded CI machine twenty
+            # concurrent deliveries opening their first connections took longer and got 503s.
+            # (A refused connection is still a fast 503: test_rejections.)
+            "webhook_store_timeout_seconds": 30.0,
+            "webhook_db_connect_timeout_seconds": 30.0,
         }
         values.update(overrides)
         return WebhookSettings(**values)
