@@ -10,6 +10,10 @@ stream reads use a client of their own (`shared.consumers.consumer_redis`).
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -25,3 +29,26 @@ def create_redis(url: str, *, socket_timeout: float = 2.0, connect_timeout: floa
         socket_connect_timeout=connect_timeout,
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
+
+
+T = TypeVar("T")
+
+_RELEASE_IF_OURS = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+async def run_locked(
+    redis: Redis, key: str, ttl_ms: int, job: Callable[[], Awaitable[T]]
+) -> T | None:
+    """Run `job` if this process takes the lock `key` (SET NX PX: one replica at a time, freed
+    after `ttl_ms` if its holder dies), releasing it afterwards only if still ours; None when
+    another process holds it."""
+    token = secrets.token_hex(16)
+    if not await redis.set(key, token, nx=True, px=ttl_ms):
+        return None
+    try:
+        return await job()
+    finally:
+        await redis.eval(_RELEASE_IF_OURS, 1, key, token)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 log = logging.getLogger("bff.tasks")
@@ -63,3 +64,42 @@ def retrieve_outcome(task: asyncio.Future[Any]) -> None:
     never retrieved" noise)."""
     if not task.cancelled():
         task.exception()
+
+
+class Periodic:
+    """Runs `job` every `interval_s` seconds (the first run one interval after `start`) until
+    `stop`; a run that raises is logged as `failure` (with the error's type only) and the loop
+    goes on. An interval of 0 or less never starts."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        interval_s: float,
+        job: Callable[[], Awaitable[object]],
+        logger: logging.Logger,
+        failure: str,
+    ) -> None:
+        self.name = name
+        self.interval_s = interval_s
+        self._job = job
+        self._log = logger
+        self._failure = failure
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.interval_s > 0 and self._task is None:
+            self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        await stop_tasks(task)
+
+    async def _loop(self) -> None:
+        while True:
+            raise_if_cancelling()
+            await asyncio.sleep(self.interval_s)
+            try:
+                await self._job()
+            except Exception as exc:  # a failed run must not end the loop
+                self._log.warning(self._failure, extra={"error_type": type(exc).__name__})

@@ -7,7 +7,9 @@ import logging
 import pytest
 
 from shared import tasks
-from shared.tasks import stop_tasks, wait_event
+from shared.tasks import Periodic, stop_tasks, wait_event
+
+log = logging.getLogger("test.periodic")
 
 
 async def test_wait_event_reports_set_or_timed_out() -> None:
@@ -62,3 +64,39 @@ async def test_stop_tasks_waits_for_clean_exits() -> None:
     task = asyncio.create_task(asyncio.sleep(10))
     await stop_tasks(task)
     assert task.cancelled()
+
+
+async def test_periodic_runs_again_after_a_failed_run_and_stops(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger=log.name)
+    runs: list[int] = []
+
+    async def job() -> None:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            raise RuntimeError("the first run fails")
+
+    periodic = Periodic(
+        name="test-periodic", interval_s=0.01, job=job, logger=log, failure="test job failed"
+    )
+    periodic.start()
+    try:
+        async with asyncio.timeout(30):
+            while len(runs) < 3:
+                await asyncio.sleep(0.01)
+    finally:
+        await periodic.stop()
+    ours = [r for r in caplog.records if r.name == log.name]
+    assert [r.getMessage() for r in ours] == ["test job failed"]
+    assert ours[0].error_type == "RuntimeError"  # type: ignore[attr-defined]
+
+
+async def test_periodic_with_no_interval_never_starts() -> None:
+    async def job() -> None:  # pragma: no cover - never called
+        raise AssertionError
+
+    periodic = Periodic(name="off", interval_s=0, job=job, logger=log, failure="x")
+    periodic.start()
+    assert periodic._task is None
+    await periodic.stop()

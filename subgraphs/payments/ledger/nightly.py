@@ -9,9 +9,7 @@ consumer records it; alerting watches the gauge) and logs an error naming the fi
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Gauge
@@ -20,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.config import PaymentsSettings
 from shared.lifetime import Resources
-from shared.tasks import raise_if_cancelling, stop_tasks
+from shared.redis import run_locked
+from shared.tasks import Periodic
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import EventType
 from subgraphs.payments.ledger.verify import Verification, verify_ledger
@@ -28,10 +27,6 @@ from subgraphs.payments.ledger.verify import Verification, verify_ledger
 log = logging.getLogger("bff.payments.ledger")
 
 LOCK_KEY = "payments:ledger-verify:lock"
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
 
 class LedgerMetrics:
@@ -62,21 +57,26 @@ class LedgerVerifier:
         self.batch_size = batch_size
         self.metrics = metrics
         self.lock_ttl_ms = int(max(min(interval_seconds, 3600.0), 300.0) * 1000)
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            name="payments-ledger-verifier",
+            interval_s=interval_seconds,
+            job=self.run_once,
+            logger=log,
+            failure="ledger verification failed",
+        )
 
     async def run_once(self) -> Verification | None:
         """One verification if this process gets the lock, else None."""
-        token = secrets.token_hex(16)
-        if not await self._redis.set(LOCK_KEY, token, nx=True, px=self.lock_ttl_ms):
+        result = await run_locked(self._redis, LOCK_KEY, self.lock_ttl_ms, self._verify)
+        if result is None:
             return None
-        try:
-            result = await verify_ledger(db=self._sessionmaker, batch_size=self.batch_size)
-        finally:
-            await self._redis.eval(_RELEASE, 1, LOCK_KEY, token)
         self.metrics.broken.set(0 if result.ok else 1)
         if not result.ok:
             await self._report(result)
         return result
+
+    async def _verify(self) -> Verification:
+        return await verify_ledger(db=self._sessionmaker, batch_size=self.batch_size)
 
     async def _report(self, result: Verification) -> None:
         broken = str(result.first_broken_entry_id) if result.first_broken_entry_id else None
@@ -94,22 +94,11 @@ class LedgerVerifier:
             )
             await session.commit()
 
-    async def _loop(self) -> None:
-        while True:
-            raise_if_cancelling()
-            await asyncio.sleep(self.interval_s)
-            try:
-                await self.run_once()
-            except Exception as exc:  # a failed run must not end the loop
-                log.warning("ledger verification failed", extra={"error_type": type(exc).__name__})
-
     def start(self) -> None:
-        if self.interval_s > 0 and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="payments-ledger-verifier")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        await stop_tasks(task)
+        await self._periodic.stop()
 
 
 class LedgerVerifierTask:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.config import PaymentsSettings, payments_settings
 from shared.db import create_engine, create_sessionmaker
 from shared.lifetime import Resources
-from shared.tasks import raise_if_cancelling, stop_tasks
+from shared.redis import run_locked
+from shared.tasks import Periodic
 from subgraphs.payments import repository as repo
 from subgraphs.payments.enums import EventType
 from subgraphs.payments.provider.razorpay import RazorpayGateway
@@ -44,10 +44,6 @@ ItemT = TypeVar("ItemT")
 PAGE = 100
 MAX_PAGES = 1000  # a day of at most 100,000 payments per list: bounded
 LOCK_KEY = "payments:ledger-reconcile:lock"
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
 _CAPTURES = text(
     """
@@ -204,46 +200,40 @@ class LedgerReconcilerTask:
     def __init__(self, gateway: RazorpayGateway, settings: PaymentsSettings) -> None:
         self.gateway = gateway
         self.interval_s = settings.ledger_reconcile_interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            name="payments-ledger-reconciler",
+            interval_s=self.interval_s,
+            job=self.run_once,
+            logger=log,
+            failure="ledger reconciliation failed",
+        )
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._redis: Redis | None = None
 
     async def run_once(self, day: date | None = None) -> LedgerReconciliation | None:
         assert self._sessionmaker is not None
         assert self._redis is not None
-        token = secrets.token_hex(16)
+        sessionmaker = self._sessionmaker
         ttl = int(max(min(self.interval_s, 3600.0), 300.0) * 1000)
-        if not await self._redis.set(LOCK_KEY, token, nx=True, px=ttl):
-            return None
-        try:
-            day = day or (datetime.now(UTC) - timedelta(days=1)).date()
-            report = await reconcile_ledger_day(
-                sessionmaker=self._sessionmaker, client=self.gateway, day=day
-            )
-        finally:
-            await self._redis.eval(_RELEASE, 1, LOCK_KEY, token)
-        log.info(report.summary())
-        return report
 
-    async def _loop(self) -> None:
-        while True:
-            raise_if_cancelling()
-            await asyncio.sleep(self.interval_s)
-            try:
-                await self.run_once()
-            except Exception as exc:  # a failed run must not end the loop
-                log.warning(
-                    "ledger reconciliation failed", extra={"error_type": type(exc).__name__}
-                )
+        async def reconcile_day() -> LedgerReconciliation:
+            return await reconcile_ledger_day(
+                sessionmaker=sessionmaker,
+                client=self.gateway,
+                day=day or (datetime.now(UTC) - timedelta(days=1)).date(),
+            )
+
+        report = await run_locked(self._redis, LOCK_KEY, ttl, reconcile_day)
+        if report is not None:
+            log.info(report.summary())
+        return report
 
     async def start(self, resources: Resources) -> None:
         self._sessionmaker, self._redis = resources.sessionmaker, resources.redis
-        if self.interval_s > 0 and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="payments-ledger-reconciler")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        await stop_tasks(task)
+        await self._periodic.stop()
 
 
 async def _main(day: date) -> LedgerReconciliation:

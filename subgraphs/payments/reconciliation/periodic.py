@@ -9,9 +9,7 @@ very long run would still be safe: sync is idempotent and locks each payment row
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
 from datetime import timedelta
 
 from redis.asyncio import Redis
@@ -19,17 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.config import PaymentsSettings
 from shared.lifetime import Resources
-from shared.tasks import raise_if_cancelling, stop_tasks
+from shared.redis import run_locked
+from shared.tasks import Periodic
 from subgraphs.payments.provider.razorpay import RazorpayGateway
 from subgraphs.payments.reconciliation.sweep import ReconcileReport, reconcile
 
 log = logging.getLogger("bff.payments.reconcile")
 
 LOCK_KEY = "payments:reconcile:lock"
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
 
 class Reconciler:
@@ -49,46 +44,38 @@ class Reconciler:
         self.window = timedelta(seconds=settings.reconcile_window_seconds)
         self.limit = settings.reconcile_batch_size
         self.lock_ttl_ms = int(max(self.interval_s * 5, 300.0) * 1000)
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            name="payments-reconciler",
+            interval_s=self.interval_s,
+            job=self.run_once,
+            logger=log,
+            failure="reconciliation pass failed",
+        )
 
     async def run_once(self) -> ReconcileReport | None:
         """One pass if this process gets the lock, else None."""
-        token = secrets.token_hex(16)
-        if not await self._redis.set(LOCK_KEY, token, nx=True, px=self.lock_ttl_ms):
-            return None
-        try:
-            report = await reconcile(
-                sessionmaker=self._sessionmaker,
-                client=self._gateway,
-                older_than=self.older_than,
-                limit=self.limit,
-                window=self.window,
-            )
-        finally:
-            await self._redis.eval(_RELEASE, 1, LOCK_KEY, token)
-        if report.examined or report.refunds_examined or report.errors:
+        report = await run_locked(self._redis, LOCK_KEY, self.lock_ttl_ms, self._reconcile)
+        if report is not None and (report.examined or report.refunds_examined or report.errors):
             log.info(
                 report.summary(),
                 extra={"changed": report.applied, "errors": report.errors},
             )
         return report
 
-    async def _loop(self) -> None:
-        while True:
-            raise_if_cancelling()
-            await asyncio.sleep(self.interval_s)
-            try:
-                await self.run_once()
-            except Exception as exc:  # a failed pass must not end the loop
-                log.warning("reconciliation pass failed", extra={"error_type": type(exc).__name__})
+    async def _reconcile(self) -> ReconcileReport:
+        return await reconcile(
+            sessionmaker=self._sessionmaker,
+            client=self._gateway,
+            older_than=self.older_than,
+            limit=self.limit,
+            window=self.window,
+        )
 
     def start(self) -> None:
-        if self.interval_s > 0 and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="payments-reconciler")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        await stop_tasks(task)
+        await self._periodic.stop()
 
 
 class ReconcilerTask:
