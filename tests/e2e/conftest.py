@@ -51,19 +51,28 @@ def start_stack(
     *,
     serve_mfe: bool = False,
     env: dict[str, str] | None = None,
+    name: str = "stack",
 ) -> DevStack:
+    """The whole system as processes on free ports, seeded once; `env` overrides the defaults.
+    The caller's `OTEL_*` variables are not passed on (a test stack exports traces only where a
+    test sets them: tests/telemetry)."""
     seeded = False
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith("OTEL_")
+    }
     for attempt in range(1, START_ATTEMPTS + 1):
         stack = DevStack(
             app_env="test",
-            data_dir=infra.data_dir / f"stack-{attempt}",
+            data_dir=infra.data_dir / f"{name}-{attempt}",
             ports={name: free_port() for name in DEFAULT_PORTS},
             database_url=database_url,
             redis_url=None,  # a Redis server of the stack's own, started and stopped with it
             log_to_files=True,
             serve_mfe=serve_mfe,
             base_env={
-                **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+                **inherited,
                 "ROUTER_HMAC_SECRET": ROUTER_SECRET,
                 "LOG_LEVEL": "WARNING",
                 "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
