@@ -72,7 +72,8 @@ async def resolve_payments(
     first: First = 20,
     after: After = None,
 ) -> Connection[Payment]:
-    """`payment_connection` with the page read outside a transaction (`read_only`)."""
+    """A Relay page of the visible payments: one statement for the page, read outside a
+    transaction (`read_only`), and one for `totalCount` if selected."""
     context = info.context
     principal = context.require_principal()
     query = access.visible_query(

@@ -20,7 +20,6 @@ from subgraphs.payments.ledger.types import LedgerEntry
 from subgraphs.payments.loaders import UserPage
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
-from subgraphs.payments.repository import PaymentQuery
 from subgraphs.payments.service import Report
 
 READ = [[Scope.PAYMENTS_READ.value]]
@@ -154,25 +153,6 @@ class Payment:
             net_amount=to_major(row.amount_minor - row.fee_minor, row.currency),
             row_id=row.id,
         )
-
-
-async def payment_connection(
-    context: Context, query: PaymentQuery, first: int | None, after: str | None
-) -> Connection[Payment]:
-    """A Relay page of payments: one statement for the page, one for `totalCount` if selected."""
-    page = PageRequest.from_args(first=first, after=after)
-    async with context.db() as session:
-        rows = await service.list_payments(session=session, query=query, page=page)
-    for row in rows:
-        context.loaders.payment_by_id.prime(row.id, row)
-
-    async def total() -> int:
-        async with context.db() as session:
-            return await service.count_payments(session=session, query=query)
-
-    return build_connection(
-        rows, page, node=Payment.from_row, key=lambda r: (r.created_at, r.id), total_count=total
-    )
 
 
 async def resolve_user_payments(

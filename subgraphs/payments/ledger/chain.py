@@ -18,8 +18,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.payments.models import LedgerEntry, LedgerHead
@@ -80,8 +81,9 @@ def chain_hash(previous: str, content: str) -> str:
     return hashlib.sha256(f"{previous}\n{content}".encode()).hexdigest()
 
 
-def row_hash(previous: str, row: LedgerEntry) -> str:
-    """What `row.hash` must be, given the previous row's hash."""
+def row_hash(previous: str, row: LedgerEntry | Row[*tuple[Any, ...]]) -> str:
+    """What `row.hash` must be, given the previous row's hash (an entry, or a Core row of its
+    columns: `verify.py` reads those without ORM instances)."""
     return chain_hash(
         previous,
         canonical(

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import DbAccess
-from subgraphs.payments.ledger.chain import GENESIS, canonical, chain_hash
+from subgraphs.payments.ledger.chain import GENESIS, row_hash
 from subgraphs.payments.models import LedgerEntry, LedgerHead
 
 BATCH_SIZE = 1000
@@ -88,20 +88,7 @@ async def verify_ledger(*, db: DbAccess, batch_size: int = BATCH_SIZE) -> Verifi
             return Verification(ok=False, checked_entries=checked)
         for row in rows:
             checked += 1
-            content = canonical(
-                seq=row.seq,
-                id=row.id,
-                txn_id=row.txn_id,
-                payment_id=row.payment_id,
-                refund_id=row.refund_id,
-                account=row.account,
-                direction=row.direction,
-                amount_minor=row.amount_minor,
-                currency=row.currency,
-                kind=row.kind,
-                created_at=row.created_at,
-            )
-            if row.seq != expected_seq or row.hash != chain_hash(previous, content):
+            if row.seq != expected_seq or row.hash != row_hash(previous, row):
                 return Verification(ok=False, checked_entries=checked, first_broken_entry_id=row.id)
             previous, expected_seq, last_id = row.hash, expected_seq + 1, row.id
     if previous != last_hash:  # the last row rehashed after its content changed
