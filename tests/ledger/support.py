@@ -7,15 +7,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.config import PaymentsSettings
 from subgraphs.payments import sync
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.ledger.chain import DEBIT, GENESIS, row_hash
 from subgraphs.payments.models import LedgerEntry, LedgerHead, Payment
+from subgraphs.payments.provider.razorpay import RazorpayGateway
 from subgraphs.payments.sync import ProviderPayment, ProviderRefund
+from tests.conftest import Infra
 from tests.payments.factories import insert_payment, razorpay_id
+from tests.simulator.support import KEY_ID, KEY_SECRET
 
 
 async def processing(
@@ -122,3 +127,18 @@ async def assert_chained(session: AsyncSession) -> int:
     assert head is not None
     assert (head.last_seq, head.last_hash) == (len(rows), previous)
     return len(rows)
+
+
+def simulator_gateway(infra: Infra, simulator_url: str) -> RazorpayGateway:
+    """The payments' Razorpay client, pointed at a simulator of the test's own (quick retries);
+    the caller closes it."""
+    settings = PaymentsSettings(
+        app_env="test",
+        database_url=infra.database_url,
+        redis_url=infra.redis_url,
+        razorpay_key_id=KEY_ID,
+        razorpay_key_secret=SecretStr(KEY_SECRET),
+        razorpay_api_base_url=simulator_url,
+        razorpay_retry_backoff_seconds=0.01,
+    )
+    return RazorpayGateway.from_settings(settings)

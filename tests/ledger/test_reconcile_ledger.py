@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import razorpay
-from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -35,6 +34,7 @@ from subgraphs.payments.refunds.service import send_refund, with_our_key
 from subgraphs.payments.simulator import SimulatorSettings
 from subgraphs.payments.simulator import create_app as create_simulator
 from tests.conftest import Infra
+from tests.ledger.support import simulator_gateway
 from tests.payments.factories import insert_payment
 from tests.simulator.support import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, ServerThread
 
@@ -53,16 +53,7 @@ def sim() -> Iterator[ServerThread]:
 
 @pytest.fixture
 async def gateway(sim: ServerThread, infra: Infra) -> AsyncIterator[RazorpayGateway]:
-    settings = PaymentsSettings(
-        app_env="test",
-        database_url=infra.database_url,
-        redis_url=infra.redis_url,
-        razorpay_key_id=KEY_ID,
-        razorpay_key_secret=SecretStr(KEY_SECRET),
-        razorpay_api_base_url=sim.url,
-        razorpay_retry_backoff_seconds=0.01,
-    )
-    client = RazorpayGateway.from_settings(settings)
+    client = simulator_gateway(infra, sim.url)
     try:
         yield client
     finally:

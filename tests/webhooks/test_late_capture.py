@@ -14,11 +14,9 @@ from decimal import Decimal
 import httpx
 import pytest
 import razorpay
-from pydantic import SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.config import PaymentsSettings
 from shared.context import Principal
 from shared.scopes import Role, scopes_for
 from subgraphs.payments.enums import PaymentStatus
@@ -30,7 +28,7 @@ from subgraphs.payments.simulator import SimulatorSettings
 from subgraphs.payments.simulator import create_app as create_simulator
 from subgraphs.payments.webhooks.app import create_app as create_sidecar
 from tests.conftest import Infra
-from tests.ledger.support import assert_balanced, signed
+from tests.ledger.support import assert_balanced, signed, simulator_gateway
 from tests.simulator.support import KEY_ID, KEY_SECRET, ServerThread
 from tests.webhooks.conftest import MakeSettings
 from tests.webhooks.factories import SECRET, insert_payment
@@ -72,16 +70,7 @@ def stack(
             )
         )
     ).start()
-    settings = PaymentsSettings(
-        app_env="test",
-        database_url=infra.database_url,
-        redis_url=infra.redis_url,
-        razorpay_key_id=KEY_ID,
-        razorpay_key_secret=SecretStr(KEY_SECRET),
-        razorpay_api_base_url=simulator.url,
-        razorpay_retry_backoff_seconds=0.01,
-    )
-    gateway = RazorpayGateway.from_settings(settings)
+    gateway = simulator_gateway(infra, simulator.url)
     http = httpx.Client(base_url=simulator.url, timeout=60, auth=(KEY_ID, KEY_SECRET))
     rzp = razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url=simulator.url)
     try:
