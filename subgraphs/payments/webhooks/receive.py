@@ -13,8 +13,8 @@ import time
 from datetime import UTC, datetime
 
 import orjson
-from fastapi import Request
-from fastapi.responses import Response
+from starlette.requests import Request
+from starlette.responses import Response
 
 from shared import telemetry
 from shared.logging import mask
