@@ -377,3 +377,37 @@ async def test_the_worker_is_woken_when_an_event_is_stored(
 
 async def _worker_idle(sidecar: Sidecar) -> bool:
     return sidecar.runtime.worker.backlog is not None  # counted at the end of its first pass
+
+
+async def test_events_of_one_payment_apply_in_arrival_order_others_alongside(
+    manual: Sidecar, committed: AsyncSession, db: Db
+) -> None:
+    """One pass of the worker (concurrency 4): a failed attempt, then the capture of a second
+    attempt, of one order apply in that order (FAILED, then COMPLETED: the other order would
+    have left the failure unrecorded); other payments' events apply alongside."""
+    payment = await insert_payment(committed)
+    others = [await insert_payment(committed) for _ in range(6)]
+    order_id = payment.razorpay_order_id
+    failed = payment_entity(order_id=order_id, payment_id=rzp_id("pay"), status="failed")
+    captured = payment_entity(order_id=order_id, payment_id=rzp_id("pay"))
+    sent = [
+        delivery(event("payment.failed", payment=failed)),
+        *(
+            delivery(
+                event("payment.captured", payment=payment_entity(order_id=o.razorpay_order_id))
+            )
+            for o in others
+        ),
+        delivery(event("payment.captured", payment=captured)),
+    ]
+    for one in sent:
+        assert (await manual.deliver(one)).json() == {"status": "stored"}
+
+    assert await manual.runtime.worker.run_once() == len(sent)
+
+    assert await db.transitions(payment.id) == [
+        ("PROCESSING", "FAILED"),
+        ("FAILED", "COMPLETED"),
+    ]
+    for other in others:
+        assert await db.transitions(other.id) == [("PROCESSING", "COMPLETED")]

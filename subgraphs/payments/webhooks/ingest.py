@@ -62,7 +62,13 @@ def asyncpg_dsn(database_url: str) -> str:
     return "postgresql://" + async_url(database_url).removeprefix("postgresql+asyncpg://")
 
 
-_DATA_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
+# Errors of a batch's content, or of its lock order against another replica's batch (a deadlock
+# on the unique indexes): each event is then stored on its own.
+_DATA_ERRORS = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.TransactionRollbackError,
+)
 
 
 class GroupCommit:
