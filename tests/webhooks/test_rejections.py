@@ -241,6 +241,7 @@ async def test_a_slow_store_answers_503_fast_and_stores_nothing(
             await transaction.rollback()
             await conn.close()
         retried = await sidecar.deliver(sent)
+        await db.done(sent.event_id)
         metrics = (await sidecar.client.get("/metrics")).text
 
     assert refused.status_code == 503

@@ -79,6 +79,7 @@ class GroupCommit:
         self.on_stored = on_stored
         self._pool: asyncpg.Pool | None = None
         self._queue: list[_Pending] = []
+        self._writing: list[_Pending] = []
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -108,10 +109,11 @@ class GroupCommit:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        for item in self._queue:
+        for item in [*self._writing, *self._queue]:
             if not item.waiter.done():
                 item.waiter.set_exception(RuntimeError("the sidecar is stopping"))
         self._queue.clear()
+        self._writing = []
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -146,8 +148,20 @@ class GroupCommit:
                         item.waiter.set_exception(TimeoutError("store timeout"))
                         continue
                     live.append(item)
-                if live:
+                if not live:
+                    continue
+                self._writing = live
+                try:
                     await self._write(live)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug: answer 503 rather than never
+                    log.exception("webhook batch not written")
+                    for item in live:
+                        if not item.waiter.done():
+                            item.waiter.set_exception(exc)
+                finally:
+                    self._writing = []
 
     async def _write(self, batch: list[_Pending]) -> None:
         error: BaseException
@@ -175,6 +189,13 @@ class GroupCommit:
         for item, result in zip(batch, results, strict=True):
             if not item.waiter.done():
                 item.waiter.set_result(result)
+        stored = [
+            (result.event_pk, item.event)
+            for item, result in zip(batch, results, strict=True)
+            if result.event_pk is not None
+        ]
+        if stored:
+            self.on_stored(stored)
 
     async def _commit(self, events: list[NewEvent]) -> list[Stored]:
         assert self._pool is not None
@@ -187,13 +208,6 @@ class GroupCommit:
             conflicts = [i for i, pk in enumerate(ids) if pk not in inserted]
             if conflicts:
                 await self._resolve(conn, events, conflicts, results)
-        stored = [
-            (result.event_pk, event)
-            for event, result in zip(events, results, strict=True)
-            if result.event_pk is not None
-        ]
-        if stored:
-            self.on_stored(stored)
         return results
 
     async def _resolve(
