@@ -131,9 +131,6 @@ class Bench:
                 # The default 4 live-update Redis connections per process time out
                 # ("dependency unavailable") under a burst of 500 subscription starts.
                 "LIVE_UPDATES_REDIS_MAX_CONNECTIONS": "32",
-                # The sidecar's high-volume mode: answer once stored, the worker applies at once
-                # (docs/webhooks.md). BENCH_WEBHOOK_APPLY_BUDGET=1.5 measures the default mode.
-                "WEBHOOK_APPLY_BUDGET_SECONDS": os.environ.get("BENCH_WEBHOOK_APPLY_BUDGET", "0"),
                 "WEBHOOK_WORKER_INTERVAL_SECONDS": "0.1",
                 "WEBHOOK_WORKER_BATCH_SIZE": "500",
             },

@@ -275,10 +275,9 @@ class WebhookSettings(Settings):
     razorpay_webhook_previous_secret: SecretStr | None = None
 
     webhook_max_body_bytes: int = 1_000_000
-    # Razorpay waits 5 s: storing gets `store_timeout`, applying in the request what is left of
-    # `apply_budget` (the worker retries what did not finish).
+    # Razorpay waits 5 s: a delivery is answered once stored (503 past `store_timeout`); the
+    # worker applies it.
     webhook_store_timeout_seconds: float = 2.0
-    webhook_apply_budget_seconds: float = 1.5
     webhook_db_connect_timeout_seconds: float = 2.0
     webhook_statement_timeout_ms: int = 3_000
     webhook_lock_timeout_ms: int = 1_500
@@ -286,6 +285,8 @@ class WebhookSettings(Settings):
     webhook_worker_enabled: bool = True
     webhook_worker_interval_seconds: float = 2.0
     webhook_worker_batch_size: int = 50
+    # Events of different payments applied at once (those of one payment stay in order).
+    webhook_worker_concurrency: int = Field(default=4, ge=1)
     webhook_max_attempts: int = 10
     # An event for an order we do not know yet (the order may still be committing).
     webhook_unknown_order_max_attempts: int = 5
@@ -312,11 +313,10 @@ class WebhookSettings(Settings):
     @model_validator(mode="after")
     def _check_someone_applies(self) -> WebhookSettings:
         # Tests run the worker by hand (`worker.run_once()`) with the background loop off.
-        store_only = self.webhook_apply_budget_seconds <= 0
-        if store_only and not self.webhook_worker_enabled and self.app_env is not AppEnv.TEST:
+        if not self.webhook_worker_enabled and self.app_env is not AppEnv.TEST:
             raise ConfigurationError(
-                "WEBHOOK_APPLY_BUDGET_SECONDS=0 answers once an event is stored and leaves "
-                "applying it to the worker: WEBHOOK_WORKER_ENABLED=false would apply nothing"
+                "the sidecar answers once an event is stored and leaves applying it to the "
+                "worker: WEBHOOK_WORKER_ENABLED=false would apply nothing"
             )
         return self
 

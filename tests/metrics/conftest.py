@@ -21,7 +21,7 @@ from tests.payments.conftest import (  # noqa: F401  (fixtures)
     shop_settings,
     simulator,
 )
-from tests.webhooks.conftest import make_settings  # noqa: F401  (fixture)
+from tests.webhooks.conftest import db, make_settings  # noqa: F401  (fixtures)
 
 KNOWN_OPERATION = "AdminDashboard"
 

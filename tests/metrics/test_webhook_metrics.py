@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from subgraphs.payments.enums import PaymentStatus
 from tests.metrics.scrape import Scrape, scrape
-from tests.webhooks.conftest import MakeSettings, running
+from tests.webhooks.conftest import Db, MakeSettings, running
 from tests.webhooks.factories import delivery, event, insert_payment, payment_entity, rzp_id
 
 EVENTS = "bff_webhook_events_total"
@@ -22,7 +22,7 @@ def delta(before: Scrape, after: Scrape, event_type: str, outcome: str) -> float
 
 
 async def test_deliveries_and_applies_are_counted(
-    make_settings: MakeSettings, committed_engine: AsyncEngine
+    make_settings: MakeSettings, committed_engine: AsyncEngine, db: Db
 ) -> None:
     async with async_sessionmaker(committed_engine, expire_on_commit=False)() as session:
         payment = await insert_payment(session, status=PaymentStatus.PROCESSING)
@@ -36,13 +36,19 @@ async def test_deliveries_and_applies_are_counted(
         event("payment.captured", payment=payment_entity(order_id=rzp_id("order")))
     )
     random_type = f"made.up.{uuid.uuid4().hex}"
-    async with running(make_settings()) as sidecar:
+    other = delivery(event(random_type))
+    # One attempt at the unknown order within the test: the next is a minute later.
+    async with running(make_settings(webhook_backoff_base_seconds=60.0)) as sidecar:
         before = await scrape(sidecar.client)
         for sent in (captured, captured, unknown_order):
             assert (await sidecar.deliver(sent)).status_code == 200
-        assert (await sidecar.deliver(delivery(event(random_type)))).status_code == 200
+        assert (await sidecar.deliver(other)).status_code == 200
         forged = delivery(event("payment.captured"), secret="not-the-secret")
         assert (await sidecar.deliver(forged)).status_code == 400
+        # Answered once stored; the worker applies them.
+        await db.done(captured.event_id)
+        await db.done(other.event_id)
+        await db.attempted(unknown_order.event_id)
         after = await scrape(sidecar.client)
 
     assert delta(before, after, "payment.captured", "stored") == 2

@@ -3,11 +3,14 @@ real embedded PostgreSQL and Redis, and readers of what it committed."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -37,7 +40,9 @@ def make_settings(infra: Infra) -> MakeSettings:
             "razorpay_webhook_secret": SECRET,
             "log_json": False,
             "log_level": "WARNING",
-            "webhook_worker_enabled": False,
+            # The worker runs as in production, woken when events are stored; tests that drive
+            # it by hand (`worker.run_once()`) turn it off.
+            "webhook_worker_enabled": True,
             "webhook_backoff_base_seconds": 0.0,
             "webhook_max_attempts": 3,
             "webhook_unknown_order_max_attempts": 3,
@@ -77,6 +82,21 @@ async def sidecar(make_settings: MakeSettings) -> AsyncIterator[Sidecar]:
         yield started
 
 
+@pytest.fixture
+async def manual(make_settings: MakeSettings) -> AsyncIterator[Sidecar]:
+    """A sidecar whose worker applies only when the test says so (`worker.run_once()`)."""
+    async with running(make_settings(webhook_worker_enabled=False)) as started:
+        yield started
+
+
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
+    """Until `predicate()` holds (polled); fails after `timeout` seconds, a bound against a hang."""
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
 @dataclass
 class Db:
     """Reads committed state in a fresh session each time."""
@@ -85,6 +105,46 @@ class Db:
 
     def session(self) -> AsyncSession:
         return async_sessionmaker(self.engine, expire_on_commit=False)()
+
+    async def done(self, event_id: str | None) -> WebhookEvent:
+        """The event once the worker is done with it (applied, or parked)."""
+        found: list[WebhookEvent] = []
+
+        async def finished() -> bool:
+            row = await self.event(event_id or "")
+            found[:] = [row] if row is not None else []
+            return row is not None and (row.applied_at is not None or row.parked_at is not None)
+
+        await wait_for(finished)
+        return found[0]
+
+    async def attempted(self, event_id: str | None) -> WebhookEvent:
+        """The event once the worker has tried it at least once."""
+        found: list[WebhookEvent] = []
+
+        async def tried() -> bool:
+            row = await self.event(event_id or "")
+            found[:] = [row] if row is not None else []
+            return row is not None and row.attempts > 0 and row.outcome is not None
+
+        await wait_for(tried)
+        return found[0]
+
+    async def settled(self, since: datetime) -> None:
+        """Until no event received since `since` is still waiting for the worker."""
+
+        async def none_waiting() -> bool:
+            async with self.session() as session:
+                waiting = await session.scalar(
+                    select(func.count()).where(
+                        WebhookEvent.received_at >= since,
+                        WebhookEvent.applied_at.is_(None),
+                        WebhookEvent.parked_at.is_(None),
+                    )
+                )
+            return not waiting
+
+        await wait_for(none_waiting)
 
     async def event(self, event_id: str) -> WebhookEvent | None:
         async with self.session() as session:

@@ -8,16 +8,22 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 import razorpay
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from shared.context import Principal
+from shared.db import async_url
 from shared.scopes import Role, scopes_for
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.models import LedgerEntry, OutboxEvent, Payment, Refund
@@ -30,7 +36,7 @@ from subgraphs.payments.webhooks.app import create_app as create_sidecar
 from tests.conftest import Infra
 from tests.ledger.support import assert_balanced, signed, simulator_gateway
 from tests.simulator.support import KEY_ID, KEY_SECRET, ServerThread
-from tests.webhooks.conftest import MakeSettings
+from tests.webhooks.conftest import Db, MakeSettings
 from tests.webhooks.factories import SECRET, insert_payment
 
 
@@ -40,6 +46,8 @@ class Stack:
     rzp: razorpay.Client
     gateway: RazorpayGateway
     maker: async_sessionmaker[AsyncSession]
+    database_url: str
+    since: datetime
 
     def pay(self, order_id: str, **body: object) -> dict[str, object]:
         answer = self.sim.post(f"/_sim/orders/{order_id}/pay", json={"method": "card", **body})
@@ -47,9 +55,18 @@ class Stack:
         return dict(answer.json())
 
     def settle(self) -> None:
+        """Every delivery answered, and every event it stored applied by the worker."""
         assert self.sim.post("/_sim/deliveries/wait", json={"timeout_s": 30}).json() == {
             "pending": 0
         }
+        asyncio.run(self.applied())
+
+    async def applied(self) -> None:
+        engine = create_async_engine(async_url(self.database_url))
+        try:
+            await Db(engine).settled(self.since)
+        finally:
+            await engine.dispose()
 
 
 @pytest.fixture
@@ -75,7 +92,12 @@ def stack(
     rzp = razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url=simulator.url)
     try:
         yield Stack(
-            http, rzp, gateway, async_sessionmaker(committed_engine, expire_on_commit=False)
+            http,
+            rzp,
+            gateway,
+            async_sessionmaker(committed_engine, expire_on_commit=False),
+            infra.database_url,
+            datetime.now(UTC),
         )
     finally:
         gateway.close()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from subgraphs.payments.enums import PaymentStatus
 from tests.webhooks.conftest import Db, MakeSettings, Records, Sidecar, running
@@ -217,3 +219,34 @@ async def test_database_down_answers_503(
     assert any(
         r.getMessage().startswith("webhook event could not be stored") for r in security_log.records
     )
+
+
+async def test_a_slow_store_answers_503_fast_and_stores_nothing(
+    make_settings: MakeSettings, committed_engine: AsyncEngine, db: Db
+) -> None:
+    """The table is locked (a migration, a vacuum full...): the delivery is answered 503 within
+    WEBHOOK_STORE_TIMEOUT_SECONDS, long before the lock would give way, and nothing is stored;
+    Razorpay's retry, once the table is free again, is stored."""
+    sent = delivery(event("payment.captured", payment=payment_entity(order_id=None)))
+    settings = make_settings(webhook_store_timeout_seconds=0.5, webhook_lock_timeout_ms=60_000)
+    async with running(settings) as sidecar:
+        conn = await committed_engine.connect()
+        transaction = await conn.begin()
+        try:
+            await conn.execute(text("LOCK TABLE payments.webhook_events IN EXCLUSIVE MODE"))
+            began = time.monotonic()
+            refused = await sidecar.deliver(sent)
+            took = time.monotonic() - began
+        finally:
+            await transaction.rollback()
+            await conn.close()
+        retried = await sidecar.deliver(sent)
+        await db.done(sent.event_id)
+        metrics = (await sidecar.client.get("/metrics")).text
+
+    assert refused.status_code == 503
+    assert refused.json() == {"error": "temporarily unavailable"}
+    assert took < settings.webhook_lock_timeout_ms / 1000  # the store timeout, not the lock's
+    assert retried.json() == {"status": "stored"}
+    assert await db.count_events(sent.event_id or "") == 1
+    assert "webhook_store_unavailable_total 1.0" in metrics

@@ -66,13 +66,13 @@ def test_production_needs_a_real_webhook_secret() -> None:
     assert ok.webhook_secrets() == [("current", "a-real-one")]
 
 
-def test_store_only_answers_need_the_worker() -> None:
+def test_the_worker_cannot_be_turned_off_outside_tests() -> None:
+    """Deliveries are answered once stored and only the worker applies them."""
     with pytest.raises(ConfigurationError, match="would apply nothing"):
-        WebhookSettings(
-            app_env="development", webhook_apply_budget_seconds=0, webhook_worker_enabled=False
-        )
-    assert WebhookSettings(webhook_apply_budget_seconds=0).webhook_worker_enabled
-    assert not WebhookSettings(webhook_worker_enabled=False).webhook_worker_enabled
+        WebhookSettings(app_env="development", webhook_worker_enabled=False)
+    assert WebhookSettings().webhook_worker_enabled
+    assert WebhookSettings().webhook_worker_concurrency == 4
+    assert not WebhookSettings(app_env="test", webhook_worker_enabled=False).webhook_worker_enabled
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

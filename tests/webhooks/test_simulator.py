@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -85,7 +86,7 @@ async def simulator(sidecar_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def pay(
-    simulator: httpx.AsyncClient, committed: AsyncSession, **request: Any
+    simulator: httpx.AsyncClient, committed: AsyncSession, db: Db, **request: Any
 ) -> tuple[Any, dict[str, Any]]:
     order = (
         await simulator.post(
@@ -93,10 +94,12 @@ async def pay(
         )
     ).json()
     payment = await insert_payment(committed, order_id=order["id"], amount_minor=50_000)
+    since = datetime.now(UTC)
     answer = await simulator.post(f"/_sim/orders/{order['id']}/pay", json=request)
     assert answer.status_code == 200, answer.text
     waited = await simulator.post("/_sim/deliveries/wait", json={"timeout_s": 20})
     assert waited.json() == {"pending": 0}
+    await db.settled(since)  # answered once stored: the worker applies them
     return payment, answer.json()
 
 
@@ -114,6 +117,7 @@ async def test_duplicated_reordered_quirky_deliveries_apply_once(
     payment, answer = await pay(
         simulator,
         committed,
+        db,
         method="upi",
         webhook={"duplicate": True, "reorder": True, "quirks": QUIRKS},
     )
@@ -135,7 +139,7 @@ async def test_duplicated_reordered_quirky_deliveries_apply_once(
 async def test_a_lost_answer_is_retried_and_deduplicated(
     simulator: httpx.AsyncClient, committed: AsyncSession, db: Db
 ) -> None:
-    payment, _ = await pay(simulator, committed, method="card", webhook={"fail_first": 1})
+    payment, _ = await pay(simulator, committed, db, method="card", webhook={"fail_first": 1})
 
     deliveries = (await simulator.get("/_sim/deliveries")).json()["items"]
     per_event: dict[str, int] = {}
@@ -150,13 +154,15 @@ async def test_a_lost_answer_is_retried_and_deduplicated(
 async def test_a_failed_attempt_then_success(
     simulator: httpx.AsyncClient, committed: AsyncSession, db: Db
 ) -> None:
-    payment, _ = await pay(simulator, committed, method="netbanking", outcome="failure")
+    payment, _ = await pay(simulator, committed, db, method="netbanking", outcome="failure")
     assert (await db.payment(payment.id)).status == PaymentStatus.FAILED
 
+    since = datetime.now(UTC)
     await simulator.post(
         f"/_sim/orders/{payment.razorpay_order_id}/pay", json={"method": "netbanking"}
     )
     await simulator.post("/_sim/deliveries/wait", json={"timeout_s": 20})
+    await db.settled(since)
 
     assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED
     assert await db.transitions(payment.id) == [

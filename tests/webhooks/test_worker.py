@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,13 +14,6 @@ from subgraphs.payments.webhooks.__main__ import main
 from tests.conftest import Infra
 from tests.webhooks.conftest import Db, MakeSettings, running
 from tests.webhooks.factories import SECRET, delivery, event, insert_payment, payment_entity, rzp_id
-
-
-async def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_worker_applies_an_event_whose_order_was_still_committing(
@@ -38,19 +30,14 @@ async def test_worker_applies_an_event_whose_order_was_still_committing(
     )
     async with running(settings) as sidecar:
         response = await sidecar.deliver(sent)
+        first = await db.attempted(sent.event_id)
         payment = await insert_payment(committed, order_id=order_id)
-
-        async def applied() -> bool:
-            row = await db.event(sent.event_id or "")
-            return row is not None and row.applied_at is not None
-
-        await wait_for(applied)
+        row = await db.done(sent.event_id)
         await sidecar.runtime.worker.refresh_gauges()
         metrics = (await sidecar.client.get("/metrics")).text
 
-    assert response.json()["outcome"] == "unknown_order"
-    row = await db.event(sent.event_id or "")
-    assert row is not None
+    assert response.json() == {"status": "stored"}
+    assert first.outcome == "unknown_order"
     assert row.outcome == "applied"
     assert row.attempts >= 2
     assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED
@@ -60,15 +47,18 @@ async def test_worker_applies_an_event_whose_order_was_still_committing(
     assert not sidecar.runtime.worker.running  # stopped with the app
 
 
-async def test_metrics_health_and_readiness(make_settings: MakeSettings) -> None:
+async def test_metrics_health_and_readiness(make_settings: MakeSettings, db: Db) -> None:
     async with running(make_settings()) as sidecar:
         health = await sidecar.client.get("/healthz")
         ready = await sidecar.client.get("/readyz")
-        await sidecar.deliver(delivery(event("x.y")))
+        first = delivery(event("x.y"))
+        await sidecar.deliver(first)
         await sidecar.deliver(delivery(event("x.y"), secret="wrong"))
         sent = delivery(event("x.y"))
         await sidecar.deliver(sent)
         await sidecar.deliver(sent)
+        await db.done(first.event_id)
+        await db.done(sent.event_id)
         metrics = await sidecar.client.get("/metrics")
 
     assert health.json() == {"status": "ok", "service": "webhooks", "version": package_version()}
@@ -84,7 +74,7 @@ async def test_metrics_health_and_readiness(make_settings: MakeSettings) -> None
     assert 'webhook_events_stored_total{event_type="other"} 2.0' in text
     assert "webhook_events_duplicate_total 1.0" in text
     assert 'webhook_signatures_invalid_total{reason="mismatch"} 1.0' in text
-    assert 'webhook_events_applied_total{outcome="ignored",path="request"} 2.0' in text
+    assert 'webhook_events_applied_total{outcome="ignored",path="worker"} 2.0' in text
     assert "webhook_response_seconds_bucket" in text
 
 
@@ -108,8 +98,10 @@ async def test_cli_lists_and_replays_parked_events(
 ) -> None:
     order_id = rzp_id("order")
     sent = delivery(event("payment.captured", payment=payment_entity(order_id=order_id)))
-    async with running(make_settings(webhook_unknown_order_max_attempts=1)) as sidecar:
+    settings = make_settings(webhook_unknown_order_max_attempts=1, webhook_worker_enabled=False)
+    async with running(settings) as sidecar:
         await sidecar.deliver(sent)
+        await sidecar.runtime.worker.run_once()
     assert (await db.event(sent.event_id or "")).parked_at is not None  # type: ignore[union-attr]
     payment = await insert_payment(committed, order_id=order_id)
 
@@ -118,7 +110,7 @@ async def test_cli_lists_and_replays_parked_events(
     replayed = await asyncio.to_thread(main, ["replay", sent.event_id or ""])
     unknown = await asyncio.to_thread(main, ["replay", "evt_not_parked"])
     captured = capsys.readouterr()
-    async with running(make_settings()) as sidecar:
+    async with running(make_settings(webhook_worker_enabled=False)) as sidecar:
         await sidecar.runtime.worker.run_once()
 
     assert listed == 0

@@ -41,18 +41,8 @@ class Accepted(BaseModel):
     status: Literal["stored", "duplicate"] = Field(
         description="`stored`: new, committed before this answer; `duplicate`: this event "
         "(same `X-Razorpay-Event-Id` and body, or the same Razorpay event under another id) "
-        "was stored before, nothing changed."
-    )
-    outcome: (
-        Literal["applied", "unchanged", "ignored", "unknown_order", "mismatch", "error", "deferred"]
-        | None
-    ) = Field(
-        default=None,
-        description="For `stored`: what applying it at once did. `applied`: the payment or "
-        "refund moved; `unchanged`: it already was in that state; `ignored`: a type the "
-        "sidecar does not handle; `unknown_order`, `mismatch`, `error`: kept and retried or "
-        "parked by the worker (see docs/webhooks.md); `deferred`: not applied within the time "
-        "budget, the worker applies it.",
+        "was stored before, nothing changed. The event is applied after the answer, by the "
+        "sidecar's worker (docs/webhooks.md)."
     )
 
 
@@ -137,9 +127,9 @@ WEBHOOK_ROUTE: dict[str, Any] = {
     "summary": "Receive a Razorpay webhook event",
     "description": "Razorpay posts each event here (at least once, in any order, retried for "
     "24 hours on any answer but 2xx or none within 5 seconds). The signature is verified over "
-    "the raw body first; the event is then committed under its event id before the answer, and "
-    "applied at once when that fits in the time budget (else by the worker). Each event applies "
-    "at most once; none is lost.",
+    "the raw body first; the event is then committed under its event id and the answer sent; the "
+    "sidecar's worker applies it right after, off the request path. Each event applies at most "
+    "once; none is lost.",
     "operation_id": "receiveRazorpayWebhook",
     "tags": ["webhooks"],
     "responses": {

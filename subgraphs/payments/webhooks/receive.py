@@ -1,27 +1,26 @@
 """`POST /webhooks/razorpay`: read the raw body, verify its signature, check it is an event,
-store it under its event id (committed before answering), then try to apply it at once within a
-time budget (with no budget, WEBHOOK_APPLY_BUDGET_SECONDS=0: answer once stored and leave it to
-the worker, due at once). The answers are the contract's: 2xx once stored (duplicates and ignored
-types too), 400 for a bad signature or a body that is not an event, 413 for a body over the
-limit, 503 when the event cannot be stored (Razorpay retries).
+store it under its event id (committed, by group commit: `ingest.py`) and answer; the worker,
+woken by that commit, applies it off the request path. The answers are the contract's: 2xx once
+stored (duplicates and ignored types too), 400 for a bad signature or a body that is not an
+event, 413 for a body over the limit, 503 when the event cannot be stored within
+WEBHOOK_STORE_TIMEOUT_SECONDS (Razorpay retries).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-import uuid
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
 
+from shared import telemetry
 from shared.logging import mask
 from shared.metrics import count_webhook_event
 from subgraphs.payments.webhooks import store
-from subgraphs.payments.webhooks.dispatch import HANDLERS, apply_stored_event
+from subgraphs.payments.webhooks.dispatch import HANDLERS
 from subgraphs.payments.webhooks.payloads import NotAnEvent, parse_event, provider_key
 from subgraphs.payments.webhooks.runtime import Runtime
 from subgraphs.payments.webhooks.verify import body_sha256, event_id_for, verify_signature
@@ -30,8 +29,13 @@ log = logging.getLogger("webhooks.receive")
 
 SIGNATURE_HEADER = "x-razorpay-signature"
 EVENT_ID_HEADER = "x-razorpay-event-id"
-# Razorpay waits 5 s; everything, applying included, finishes well before.
-ANSWER_WITHIN_SECONDS = 4.0
+# The answers' bodies, encoded once.
+STORED = b'{"status":"stored"}'
+DUPLICATE = b'{"status":"duplicate"}'
+TOO_LARGE = b'{"error":"body too large"}'
+INVALID_SIGNATURE = b'{"error":"invalid signature"}'
+NOT_AN_EVENT = b'{"error":"not a Razorpay event"}'
+UNAVAILABLE = b'{"error":"temporarily unavailable"}'
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:
@@ -49,8 +53,16 @@ async def read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _answer(http_status: int, /, **body: str) -> JSONResponse:
-    return JSONResponse(body, status_code=http_status)
+def _answer(http_status: int, body: bytes, /) -> Response:
+    return Response(body, status_code=http_status, media_type="application/json")
+
+
+def payload_json(raw: bytes, body: dict[str, object]) -> str:
+    """What is stored as `payload` (jsonb): the raw body as it came, or the parsed body encoded
+    again when parsing had to clean it (U+0000, which jsonb cannot hold)."""
+    if b"\\u0000" in raw:
+        return orjson.dumps(body).decode()
+    return raw.decode()
 
 
 def _security(request: Request, event: str, message: str, **fields: object) -> None:
@@ -66,15 +78,15 @@ def _security(request: Request, event: str, message: str, **fields: object) -> N
     )
 
 
-async def receive(request: Request, runtime: Runtime) -> JSONResponse:
+async def receive(request: Request, runtime: Runtime) -> Response:
     started = time.monotonic()
     try:
-        return await _receive(request, runtime, started)
+        return await _receive(request, runtime)
     finally:
         runtime.metrics.latency.observe(time.monotonic() - started)
 
 
-async def _receive(request: Request, runtime: Runtime, started: float) -> JSONResponse:
+async def _receive(request: Request, runtime: Runtime) -> Response:
     settings, metrics = runtime.settings, runtime.metrics
     metrics.received.inc()
     raw = await read_body(request, settings.webhook_max_body_bytes)
@@ -82,7 +94,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
         metrics.rejected.labels(reason="too_large").inc()
         count_webhook_event(None, "too_large")
         _security(request, "webhook_body_too_large", "webhook body over the size limit")
-        return _answer(413, error="body too large")
+        return _answer(413, TOO_LARGE)
 
     check = verify_signature(raw, request.headers.get(SIGNATURE_HEADER), settings.webhook_secrets())
     if check.signed_with is None:
@@ -96,7 +108,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
             reason=reason,
             body_bytes=len(raw),
         )
-        return _answer(400, error="invalid signature")
+        return _answer(400, INVALID_SIGNATURE)
     metrics.valid_signatures.labels(secret=check.signed_with).inc()
 
     try:
@@ -107,7 +119,7 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
         _security(
             request, "webhook_not_an_event", "signed webhook body is not an event", detail=str(exc)
         )
-        return _answer(400, error="not a Razorpay event")
+        return _answer(400, NOT_AN_EVENT)
 
     event_id, source = event_id_for(request.headers.get(EVENT_ID_HEADER), raw)
     if source == "body_sha256":
@@ -116,25 +128,20 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
             extra={"event_id": mask(event_id), "event_type": envelope.event},
         )
     now = datetime.now(UTC)
-    # The request applies it first, and the worker takes over if that does not finish; with no
-    # apply budget (WEBHOOK_APPLY_BUDGET_SECONDS=0) the answer comes once the event is stored and
-    # the event is due for the worker at once.
-    store_only = settings.webhook_apply_budget_seconds <= 0
-    grace = timedelta(0) if store_only else timedelta(seconds=ANSWER_WITHIN_SECONDS + 1)
     new = store.NewEvent(
         event_id=event_id,
         event_id_source=source,
         event_type=envelope.event,
-        payload=body,
+        payload_json=payload_json(raw, body),
         body_sha256=body_sha256(raw),
         signed_with=check.signed_with,
         received_at=now,
         provider_key=provider_key(envelope),
-        next_attempt_at=now + grace,
+        next_attempt_at=now,  # due for the worker at once (it is woken on commit)
+        traceparent=telemetry.current_traceparent(),
     )
     try:
-        async with asyncio.timeout(settings.webhook_store_timeout_seconds):
-            event_pk = await _store(runtime, new)
+        stored = await runtime.ingest.store(new)  # bounded by WEBHOOK_STORE_TIMEOUT_SECONDS
     except Exception:
         metrics.unavailable.inc()
         count_webhook_event(envelope.event, "unavailable")
@@ -143,90 +150,17 @@ async def _receive(request: Request, runtime: Runtime, started: float) -> JSONRe
             extra={"event_id": mask(event_id), "event_type": envelope.event},
             exc_info=True,
         )
-        return _answer(503, error="temporarily unavailable")
+        return _answer(503, UNAVAILABLE)
 
-    if event_pk is None:
+    if stored.verdict == "duplicate":
         metrics.duplicates.inc()
         count_webhook_event(envelope.event, "duplicate")
         log.info(
             "webhook event already stored",
             extra={"event_id": mask(event_id), "event_type": envelope.event},
         )
-        return _answer(200, status="duplicate")
+        return _answer(200, DUPLICATE)
     label = envelope.event if envelope.event in HANDLERS else "other"
     metrics.stored.labels(event_type=label).inc()
     count_webhook_event(envelope.event, "stored")
-    outcome = await _apply_now(runtime, event_pk, started, new)
-    return _answer(200, status="stored", outcome=outcome)
-
-
-async def _store(runtime: Runtime, new: store.NewEvent) -> uuid.UUID | None:
-    """Insert and commit; the new row's id, or None when this exact event is already stored.
-
-    The event id header is not covered by the signature: a stored id with a DIFFERENT body is
-    not a duplicate (it could hide a real event), so that body is kept under a derived id; a
-    stored body under a NEW id is one (Razorpay's identity of the event, `provider_key`, is
-    unique too)."""
-    async with runtime.sessionmaker() as session, session.begin():
-        event_pk = await store.insert_event(session=session, event=new)
-        if event_pk is not None:
-            return event_pk
-        known = await store.stored_body_sha256(session=session, event_id=new.event_id)
-        if known is None:
-            # Not this id: Razorpay's identity of the event (`provider_key`) is stored already.
-            log.warning(
-                "webhook event already stored under another event id: duplicate",
-                extra={
-                    "security_event": "webhook_event_replayed",
-                    "event_id": mask(new.event_id),
-                    "event_type": new.event_type,
-                },
-            )
-            return None
-        if known == new.body_sha256:
-            return None
-        log.warning(
-            "webhook event id reused with a different body: stored separately",
-            extra={
-                "security_event": "webhook_event_id_reused",
-                "event_id": mask(new.event_id),
-                "event_type": new.event_type,
-            },
-        )
-        variant = replace(new, event_id=f"{new.event_id[:60]}~{new.body_sha256[:32]}")
-        return await store.insert_event(session=session, event=variant)
-
-
-async def _apply_now(
-    runtime: Runtime, event_pk: uuid.UUID, started: float, new: store.NewEvent
-) -> str:
-    """Apply in a new transaction within what is left of the time budget; the worker retries
-    whatever does not finish (the event is stored either way)."""
-    budget = min(
-        runtime.settings.webhook_apply_budget_seconds,
-        ANSWER_WITHIN_SECONDS - (time.monotonic() - started),
-    )
-    if budget <= 0:
-        return "deferred"
-    try:
-        async with asyncio.timeout(budget):
-            row = await apply_stored_event(
-                sessionmaker=runtime.sessionmaker,
-                policy=runtime.policy,
-                metrics=runtime.metrics,
-                path="request",
-                event_pk=event_pk,
-            )
-    except Exception as exc:
-        outcome = "timeout" if isinstance(exc, TimeoutError) else "error"
-        runtime.metrics.failures.labels(outcome=outcome, path="request").inc()
-        count_webhook_event(new.event_type, outcome)
-        log.warning(
-            "webhook event stored but not applied in the request: the worker will retry",
-            extra={"event_id": mask(new.event_id), "event_type": new.event_type, "why": outcome},
-            exc_info=outcome == "error",
-        )
-        return "deferred"
-    if row is None or row.outcome is None:
-        return "deferred"  # being applied elsewhere
-    return row.outcome
+    return _answer(200, STORED)

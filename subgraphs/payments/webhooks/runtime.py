@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from shared.config import WebhookSettings
 from shared.lifetime import Resources
 from subgraphs.payments.webhooks.dispatch import RetryPolicy
+from subgraphs.payments.webhooks.ingest import GroupCommit
 from subgraphs.payments.webhooks.metrics import WebhookMetrics
 from subgraphs.payments.webhooks.worker import WebhookWorker
 
@@ -19,3 +20,4 @@ class Runtime(Resources):
     metrics: WebhookMetrics
     policy: RetryPolicy
     worker: WebhookWorker
+    ingest: GroupCommit

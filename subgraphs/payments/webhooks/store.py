@@ -1,16 +1,16 @@
-"""SQL of the webhook events: the engine with short timeouts, the idempotent insert, claiming a
-row for applying (`FOR UPDATE SKIP LOCKED`), the worker's queue, parked events and replays."""
+"""SQL of the webhook events: the engine with short timeouts, the batch insert of the ingest path
+(raw asyncpg), claiming a row for applying (`FOR UPDATE SKIP LOCKED`), the worker's queue, parked
+events and replays."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from shared import telemetry
@@ -47,45 +47,102 @@ def create_webhook_engine(settings: WebhookSettings) -> AsyncEngine:
 
 @dataclass(frozen=True)
 class NewEvent:
+    """A verified delivery to store. `payload_json` is the body as JSON text (the raw body, or
+    the parsed one re-encoded when it had to be cleaned); `traceparent` is the request's trace
+    context while tracing (the worker applies the event in that trace)."""
+
     event_id: str
     event_id_source: str
     event_type: str
-    payload: dict[str, Any]
+    payload_json: str
     body_sha256: str
     signed_with: str
     received_at: datetime
     next_attempt_at: datetime
     provider_key: str | None = None
+    traceparent: str | None = None
 
 
-async def insert_event(*, session: AsyncSession, event: NewEvent) -> uuid.UUID | None:
-    """Insert unless the event id or Razorpay's identity of the event (`provider_key`) is known;
-    the new row's id, or None for a duplicate."""
-    statement = (
-        insert(WebhookEvent)
-        .values(
-            id=uuid.uuid4(),
-            event_id=event.event_id,
-            provider_key=event.provider_key,
-            event_id_source=event.event_id_source,
-            event_type=event.event_type,
-            payload=event.payload,
-            body_sha256=event.body_sha256,
-            signature_valid=True,
-            signed_with=event.signed_with,
-            received_at=event.received_at,
-            attempts=0,
-            next_attempt_at=event.next_attempt_at,
-        )
-        .on_conflict_do_nothing()  # either unique key: event_id or provider_key
-        .returning(WebhookEvent.id)
+def variant_of(event: NewEvent) -> NewEvent:
+    """The event under the id a reused event id with another body is stored as."""
+    return replace(event, event_id=f"{event.event_id[:60]}~{event.body_sha256[:32]}")
+
+
+# Raw SQL on the ingest path (asyncpg, `ingest.GroupCommit`): one statement for the whole batch,
+# in arrival order; either unique key (event_id, provider_key) makes a row a conflict.
+_INSERT_BATCH = """
+INSERT INTO payments.webhook_events (
+    id, event_id, provider_key, event_id_source, event_type, payload, body_sha256,
+    signature_valid, signed_with, received_at, attempts, next_attempt_at
+)
+SELECT id, event_id, provider_key, event_id_source, event_type, payload::jsonb, body_sha256,
+       true, signed_with, received_at, 0, next_attempt_at
+  FROM unnest(
+        $1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::text[], $9::timestamptz[], $10::timestamptz[]
+       ) WITH ORDINALITY AS t(
+        id, event_id, provider_key, event_id_source, event_type, payload, body_sha256,
+        signed_with, received_at, next_attempt_at, position
+       )
+ ORDER BY position
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+_STORED_BODIES = """
+SELECT event_id, body_sha256 FROM payments.webhook_events WHERE event_id = ANY($1::text[])
+"""
+
+
+async def insert_batch(
+    conn: asyncpg.Connection, ids: Sequence[uuid.UUID], events: Sequence[NewEvent]
+) -> set[uuid.UUID]:
+    """Insert `events` under `ids` unless known (event id or `provider_key`); the ids inserted."""
+    rows = await conn.fetch(
+        _INSERT_BATCH,
+        list(ids),
+        [e.event_id for e in events],
+        [e.provider_key for e in events],
+        [e.event_id_source for e in events],
+        [e.event_type for e in events],
+        [e.payload_json for e in events],
+        [e.body_sha256 for e in events],
+        [e.signed_with for e in events],
+        [e.received_at for e in events],
+        [e.next_attempt_at for e in events],
     )
-    return await session.scalar(statement)
+    return {row["id"] for row in rows}
 
 
-async def stored_body_sha256(*, session: AsyncSession, event_id: str) -> str | None:
-    statement = select(WebhookEvent.body_sha256).where(WebhookEvent.event_id == event_id)
-    return await session.scalar(statement)
+async def stored_bodies(conn: asyncpg.Connection, event_ids: Sequence[str]) -> dict[str, str]:
+    """event id -> body SHA-256 of the stored events among `event_ids`."""
+    rows = await conn.fetch(_STORED_BODIES, list(set(event_ids)))
+    return {row["event_id"]: str(row["body_sha256"]) for row in rows}
+
+
+async def due_events(
+    *, session: AsyncSession, now: datetime, limit: int
+) -> Sequence[tuple[uuid.UUID, str]]:
+    """(id, ordering key) of up to `limit` events due by `now`, most overdue first, then in
+    order of arrival. The key names the payment an event is about, as far as its payload says:
+    the Razorpay order of the payment entity (payment.*, order.paid, refunds that carry their
+    payment), else the Razorpay payment of a refund, else the event itself."""
+    body = WebhookEvent.payload["payload"]
+    key = func.coalesce(
+        body["payment"]["entity"]["order_id"].astext,
+        body["refund"]["entity"]["payment_id"].astext,
+        func.cast(WebhookEvent.id, String),
+    )
+    statement = (
+        select(WebhookEvent.id, key)
+        .where(
+            WebhookEvent.applied_at.is_(None),
+            WebhookEvent.parked_at.is_(None),
+            WebhookEvent.next_attempt_at <= now,
+        )
+        .order_by(WebhookEvent.next_attempt_at, WebhookEvent.received_at)
+        .limit(limit)
+    )
+    return [(row[0], str(row[1])) for row in (await session.execute(statement)).all()]
 
 
 async def prune(*, session: AsyncSession, applied_before: datetime, limit: int) -> int:
