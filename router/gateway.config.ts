@@ -139,11 +139,14 @@ export const gatewayConfig = defineConfig<RouterContext>({
     : undefined,
 
   // ROUTER_RUST_PLANNER=true: Hive Router's Rust query planner and executor
-  // (@graphql-hive/router-runtime), about a third less router CPU per cross-subgraph query
-  // (docs/performance.md). Off by default: it answers an integer literal beyond 64 bits in a JSON
-  // argument with INTERNAL_SERVER_ERROR instead of BAD_USER_INPUT
-  // (tests/e2e/test_input_hardening.py).
-  ...(process.env.ROUTER_RUST_PLANNER === 'true' ? { unifiedGraphHandler } : {}),
+  // (@graphql-hive/router-runtime), about a fifth less router CPU per request (docs/router.md).
+  // Off by default: it sends the subgraphs anonymous operations (`query { … }`, the client's
+  // operation name is lost in their logs and spans) and, with tracing on, the access line loses
+  // the operation name (tests/telemetry fails with it on; tests/e2e passes). Its plan cache is
+  // keyed by DocumentNode: no plugin may replace the document (src/plugins.ts useAccessRules).
+  // A >2^53 number literal, which it could not hold, is refused earlier (src/guards.ts
+  // numberLiteralsRule).
+  ...(settings.rustPlanner ? { unifiedGraphHandler } : {}),
 
   // HMAC upstream signature: useUpstreamSigning (plugins:, first), not the gateway's
   // `hmacSignature` option (same bytes, without WebCrypto: src/plugins.ts).
