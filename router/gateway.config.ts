@@ -18,6 +18,7 @@ import {
   useAccessTokens,
   useRequestIds,
   useResultScrubbing,
+  useSubgraphOperationNames,
   useUpstreamSigning,
   useUpstreamValues,
   useValidationErrorCode,
@@ -138,14 +139,13 @@ export const gatewayConfig = defineConfig<RouterContext>({
       }
     : undefined,
 
-  // ROUTER_RUST_PLANNER=true: Hive Router's Rust query planner and executor
-  // (@graphql-hive/router-runtime), about a fifth less router CPU per request (docs/router.md).
-  // Off by default: it sends the subgraphs anonymous operations (`query { … }`, the client's
-  // operation name is lost in their logs and spans) and, with tracing on, the access line loses
-  // the operation name (tests/telemetry fails with it on; tests/e2e passes). Its plan cache is
-  // keyed by DocumentNode: no plugin may replace the document (src/plugins.ts useAccessRules).
-  // A >2^53 number literal, which it could not hold, is refused earlier (src/guards.ts
-  // numberLiteralsRule).
+  // Hive Router's Rust query planner and executor (@graphql-hive/router-runtime), the default:
+  // about a quarter less router CPU per request than the gateway's JavaScript (stitching)
+  // planner (docs/router.md); ROUTER_RUST_PLANNER=false selects the JavaScript planner. Its plan
+  // cache is keyed by DocumentNode: no plugin may replace the document (src/plugins.ts
+  // useAccessRules). It sends anonymous subgraph operations: useSubgraphOperationNames gives
+  // them the client's name. A >2^53 number literal, which it could not hold, is refused earlier
+  // (src/guards.ts numberLiteralsRule).
   ...(settings.rustPlanner ? { unifiedGraphHandler } : {}),
 
   // HMAC upstream signature: useUpstreamSigning (plugins:, first), not the gateway's
@@ -216,6 +216,8 @@ export const gatewayConfig = defineConfig<RouterContext>({
   // not used: it serves on this port and labels by URL and client-chosen values).
 
   plugins: () => [
+    // The client's operation name on anonymous subgraph operations (the Rust planner's).
+    useSubgraphOperationNames(),
     // Every subgraph request, HTTP and WebSocket subscribe, carries extensions["hmac-signature"].
     // Files of a multipart request are signed as `null`, as the subgraph receives them in the
     // `operations` part (src/uploads.ts).

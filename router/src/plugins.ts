@@ -9,6 +9,7 @@ import {
   getOperationAST,
   getVariableValues,
   GraphQLError,
+  Kind,
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
   isInterfaceType,
@@ -21,6 +22,7 @@ import {
   type ExecutionArgs,
   type FieldNode,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
 import { bearerToken, unauthenticated, type AccessTokenClaims } from './jwt.ts';
 import type { Span } from '@opentelemetry/api';
@@ -206,6 +208,60 @@ export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolea
         },
       };
       extendContext({ upstream });
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------- subgraph operation names
+
+/**
+ * Subgraph operations carry the client's operation name, whatever the planner. The JavaScript
+ * planner keeps it (`query MeAndProfile { … }`); the Rust planner (ROUTER_RUST_PLANNER=true) sends
+ * anonymous operations (`query { … }`), so the subgraphs' spans and access lines would lose it.
+ * An anonymous single-operation subgraph document gets the client's name: a named copy made once
+ * per (document, name) (the plans and their documents are cached, so are the copies and their
+ * printed text). Register before useUpstreamSigning: the name is part of the signed query.
+ */
+export function useSubgraphOperationNames(): RouterPlugin {
+  const clientNames = new WeakMap<object, string>();
+  const named = new WeakMap<DocumentNode, Map<string, DocumentNode>>();
+  const remember = (args: ExecutionArgs) => {
+    const name = getOperationAST(args.document, args.operationName)?.name?.value;
+    if (name && args.contextValue != null && typeof args.contextValue === 'object') clientNames.set(args.contextValue, name);
+  };
+  const withName = (document: DocumentNode, name: string): DocumentNode | undefined => {
+    let byName = named.get(document);
+    const known = byName?.get(name);
+    if (known) return known;
+    let operation: OperationDefinitionNode | undefined;
+    for (const def of document.definitions) {
+      if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+      if (operation || def.name) return undefined; // several operations, or named already
+      operation = def;
+    }
+    if (!operation) return undefined;
+    const renamed: OperationDefinitionNode = { ...operation, name: { kind: Kind.NAME, value: name } };
+    const copy: DocumentNode = { ...document, definitions: document.definitions.map((d) => (d === operation ? renamed : d)) };
+    if (!byName) {
+      byName = new Map();
+      named.set(document, byName);
+    }
+    byName.set(name, copy);
+    return copy;
+  };
+  return {
+    onExecute({ args }) {
+      remember(args);
+    },
+    onSubscribe({ args }) {
+      remember(args);
+    },
+    onSubgraphExecute({ executionRequest, setExecutionRequest }) {
+      const context = executionRequest.context;
+      const name = context != null && typeof context === 'object' ? clientNames.get(context) : undefined;
+      if (!name) return;
+      const document = withName(executionRequest.document, name);
+      if (document) setExecutionRequest({ ...executionRequest, document, operationName: name });
     },
   };
 }
