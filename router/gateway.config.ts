@@ -7,21 +7,21 @@
 // the current directory). A supergraph path argument and --port/--host (or the PORT/HOST
 // variables, which the CLI reads itself) take precedence over SUPERGRAPH_PATH/ROUTER_PORT/
 // ROUTER_HOST.
-import { useGenericAuth } from '@envelop/generic-auth';
-import { defineConfig, Logger, type GatewayPlugin, type TransportEntryAdditions } from '@graphql-hive/gateway';
+import { defineConfig, Logger, type TransportEntryAdditions } from '@graphql-hive/gateway';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
-import { createVerifier, JwksCache, type AccessTokenClaims } from './src/jwt.ts';
+import { createVerifier, JwksCache } from './src/jwt.ts';
 import { loadSettings, SettingsError, SUBGRAPH_NAMES } from './src/settings.ts';
 import {
   maskError,
-  scopesOf,
   type RouterContext,
+  useAccessRules,
   useAccessTokens,
   useRequestIds,
   useResultScrubbing,
+  useSubgraphOperationNames,
+  useUpstreamSigning,
   useUpstreamValues,
   useValidationErrorCode,
-  validateUser,
 } from './src/plugins.ts';
 import {
   useOperationLimits,
@@ -139,18 +139,17 @@ export const gatewayConfig = defineConfig<RouterContext>({
       }
     : undefined,
 
-  // ROUTER_RUST_PLANNER=true: Hive Router's Rust query planner and executor
-  // (@graphql-hive/router-runtime), about a third less router CPU per cross-subgraph query
-  // (docs/performance.md). Off by default: it answers an integer literal beyond 64 bits in a JSON
-  // argument with INTERNAL_SERVER_ERROR instead of BAD_USER_INPUT
-  // (tests/e2e/test_input_hardening.py).
-  ...(process.env.ROUTER_RUST_PLANNER === 'true' ? { unifiedGraphHandler } : {}),
+  // Hive Router's Rust query planner and executor (@graphql-hive/router-runtime), the default:
+  // about a quarter less router CPU per request than the gateway's JavaScript (stitching)
+  // planner (docs/router.md); ROUTER_RUST_PLANNER=false selects the JavaScript planner. Its plan
+  // cache is keyed by DocumentNode: no plugin may replace the document (src/plugins.ts
+  // useAccessRules). It sends anonymous subgraph operations: useSubgraphOperationNames gives
+  // them the client's name. A >2^53 number literal, which it could not hold, is refused earlier
+  // (src/guards.ts numberLiteralsRule).
+  ...(settings.rustPlanner ? { unifiedGraphHandler } : {}),
 
-  // HMAC upstream signature (@graphql-mesh/hmac-upstream-signature 2.1.0): every subgraph
-  // request, HTTP and WebSocket subscribe, carries extensions["hmac-signature"].
-  // Files of a multipart request are signed as `null`, as the subgraph receives them in the
-  // `operations` part (src/uploads.ts).
-  hmacSignature: { secret: settings.hmacSecret, serializeExecutionRequest: signedPayload },
+  // HMAC upstream signature: useUpstreamSigning (plugins:, first), not the gateway's
+  // `hmacSignature` option (same bytes, without WebCrypto: src/plugins.ts).
 
   // File uploads (GraphQL multipart request spec), forwarded to the subgraph as multipart
   // (@graphql-tools/executor-http); bounded and CSRF-checked by useMultipartGuard.
@@ -217,6 +216,12 @@ export const gatewayConfig = defineConfig<RouterContext>({
   // not used: it serves on this port and labels by URL and client-chosen values).
 
   plugins: () => [
+    // The client's operation name on anonymous subgraph operations (the Rust planner's).
+    useSubgraphOperationNames(),
+    // Every subgraph request, HTTP and WebSocket subscribe, carries extensions["hmac-signature"].
+    // Files of a multipart request are signed as `null`, as the subgraph receives them in the
+    // `operations` part (src/uploads.ts).
+    useUpstreamSigning({ secret: settings.hmacSecret, serialize: signedPayload }),
     ...(settings.metrics ? [useRouterMetrics({
       // Operations the router knows: the configured names and the trusted documents'.
       knownOperationNames: new Set([...settings.metricsOperationNames, ...trusted.operationNames]),
@@ -242,16 +247,8 @@ export const gatewayConfig = defineConfig<RouterContext>({
       perConnection: settings.wsMaxSubscriptionsPerConnection,
       perUser: settings.wsMaxSubscriptionsPerUser,
     }),
-    // Under plugins:, after useAccessTokens, not the genericAuth: key: that key installs it
-    // among the built-in plugins, ahead of config.plugins (gateway-runtime dist/index.js:5497
-    // vs :5569), so it would resolve the user before the token is verified.
-    // Cast: useGenericAuth's type claims a context that already holds what the plugin adds
-    // (currentUser, validateUser), which no entry of the gateway's plugin list accepts.
-    useGenericAuth<AccessTokenClaims, RouterContext>({
-      mode: 'protect-granular',
-      resolveUserFn: (context) => context.jwt?.payload ?? null,
-      extractScopes: scopesOf,
-      validateUser,
-    }) as GatewayPlugin<RouterContext>,
+    // @authenticated / @requiresScopes, after useAccessTokens (the user) and the rate limit;
+    // checked once per document, not per request (src/plugins.ts useAccessRules).
+    useAccessRules(),
   ],
 });

@@ -4,8 +4,11 @@
 // "Rate limit" and "Subscription limits".
 import type { GatewayPlugin } from '@graphql-hive/gateway';
 import {
+  getNamedType,
   GraphQLError,
+  isSpecifiedScalarType,
   Kind,
+  type ASTNode,
   type ASTVisitor,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
@@ -124,9 +127,51 @@ export function variablesProblem(variables: unknown): string | undefined {
   return undefined;
 }
 
-/** Refuses variables `variablesProblem` objects to (HTTP and WebSocket operations). */
+/**
+ * A validation rule: a number literal in the document beyond JavaScript's exact integer range
+ * (an integer literal of more than 2^53 in magnitude, or a float literal that is not finite) is
+ * refused with BAD_USER_INPUT, as the same number in the variables is. Such a literal can only
+ * reach a custom scalar (JSON): `Int` and `Float` arguments refuse it in validation already. The
+ * gateway would pass it on rounded, and the Rust query planner cannot hold an integer beyond 64
+ * bits at all (it answered INTERNAL_SERVER_ERROR).
+ */
+export function numberLiteralsRule(context: ValidationContext): ASTVisitor {
+  const refuse = (node: ASTNode) => {
+    countRejected('variables');
+    context.reportError(
+      new GraphQLError('The document contains a number outside the supported range (at most 2^53 in magnitude)', {
+        nodes: [node],
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    );
+  };
+  // Int and Float positions refuse such literals with graphql-js's own message already.
+  const checkedByGraphQL = () => {
+    const type = getNamedType(context.getInputType());
+    return type != null && isSpecifiedScalarType(type) && (type.name === 'Int' || type.name === 'Float');
+  };
+  return {
+    IntValue(node) {
+      if (checkedByGraphQL()) return;
+      // Digits only (and a sign): BigInt is exact at any length.
+      const n = BigInt(node.value);
+      if (n > MAX_SAFE || n < -MAX_SAFE) refuse(node);
+    },
+    FloatValue(node) {
+      if (checkedByGraphQL()) return;
+      if (!Number.isFinite(Number(node.value))) refuse(node);
+    },
+  };
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Refuses variables `variablesProblem` objects to (HTTP and WebSocket operations), and number
+ *  literals beyond the same range in the document (`numberLiteralsRule`). */
 export function useVariableChecks(): GuardPlugin {
   return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(numberLiteralsRule);
+    },
     onParams({ params, setResult }) {
       const problem = variablesProblem(params.variables);
       if (problem) {

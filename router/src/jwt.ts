@@ -100,6 +100,11 @@ export class JwksCache {
     return this.inflight;
   }
 
+  /** The key for `kid` when it is known and the JWKS is not stale, without fetching. */
+  currentKey(kid: string): KeyObject | undefined {
+    return Date.now() - this.fetchedAt > this.maxAgeMs ? undefined : this.keys.get(kid);
+  }
+
   /** The key for `kid`, null when the JWKS does not have it; throws JwksUnavailable when the
    *  JWKS cannot be fetched and the key is not already known. */
   async getKey(kid: string): Promise<KeyObject | null> {
@@ -124,10 +129,48 @@ export interface VerifierOptions {
   audience: string;
   clockToleranceSeconds: number;
   log?: Logger;
+  /** Verified tokens remembered (default 10,000; 0: none). */
+  cacheSize?: number;
 }
 
+interface Verified {
+  claims: AccessTokenClaims;
+  kid: string;
+  key: KeyObject;
+  /** Unix seconds from which jsonwebtoken would call the token expired (exp + tolerance). */
+  expiresAt: number;
+}
+
+/**
+ * RS256 verification of access tokens, with a cache of verified tokens: a token seen before is
+ * accepted without decoding or an RSA verification while (all checked on every use)
+ * - it has not expired (`exp` + clock tolerance, as jsonwebtoken counts it);
+ * - its key is still the one the JWKS gave for its `kid` (a refetched JWKS makes new key
+ *   objects, so every token is verified again after a refetch or a key rotation) and the JWKS is
+ *   not stale (a stale JWKS takes the full path, which refetches it).
+ * Only tokens that passed every check are cached (a forged token cannot fill it); the oldest
+ * entry goes when it is full. Revocation is the subgraphs' job either way (docs/router.md).
+ */
 export function createVerifier(opts: VerifierOptions) {
+  const cacheSize = opts.cacheSize ?? 10_000;
+  const cache = new Map<string, Verified>();
+  const remember = (token: string, entry: Verified) => {
+    if (cacheSize <= 0) return;
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+    cache.set(token, entry);
+  };
   return async function verify(token: string): Promise<AccessTokenClaims> {
+    const hit = cache.get(token);
+    if (hit) {
+      if (Math.floor(Date.now() / 1000) < hit.expiresAt && opts.jwks.currentKey(hit.kid) === hit.key) {
+        return hit.claims;
+      }
+      cache.delete(token);
+    }
+    return verifyFully(token);
+  };
+
+  async function verifyFully(token: string): Promise<AccessTokenClaims> {
     const decoded = jsonwebtoken.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null) {
       throw unauthenticated();
@@ -173,8 +216,9 @@ export function createVerifier(opts: VerifierOptions) {
       opts.log?.debug('[jwt] rejected: sub, exp, role or scope missing or malformed');
       throw unauthenticated();
     }
+    remember(token, { claims, kid, key, expiresAt: claims.exp + opts.clockToleranceSeconds });
     return claims;
-  };
+  }
 }
 
 /** The token in an Authorization value: undefined when there is none (anonymous), null when

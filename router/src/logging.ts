@@ -95,6 +95,17 @@ const QUIET_PATHS = new Set(['/healthcheck', '/readiness']);
 interface AccessLog {
   debug: (attrs: Record<string, unknown>, msg: string) => void;
   info: (attrs: Record<string, unknown>, msg: string) => void;
+  /** The gateway Logger's level (`false`: off); a logger without one logs everything. */
+  readonly level?: LogLevel | false;
+}
+
+const LEVEL_ORDER: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
+
+/** Whether `log` writes info lines now (the level may change at run time). */
+function infoEnabled(log: AccessLog): boolean {
+  const level = log.level;
+  if (level === undefined) return true;
+  return level !== false && LEVEL_ORDER[level] <= LEVEL_ORDER.info;
 }
 
 interface Started {
@@ -114,6 +125,9 @@ export function useAccessLog(log: AccessLog): GatewayPlugin {
   const started = new WeakMap<Request, Started>();
   return {
     onRequest({ request }) {
+      // Nothing to do when the line would not be written (LOG_LEVEL warn or above; probes are
+      // logged at debug, which is below info): no timing, no span lookup, no URL parse.
+      if (!infoEnabled(log)) return;
       const ctx = trace.getActiveSpan()?.spanContext();
       started.set(request, {
         at: performance.now(),
@@ -125,8 +139,9 @@ export function useAccessLog(log: AccessLog): GatewayPlugin {
       // The operation run (named by the client or, when alone, by its document).
       const request = (args.contextValue as { request?: Request }).request;
       const entry = request ? started.get(request) : undefined;
+      if (!entry) return;
       const name = getOperationAST(args.document, args.operationName)?.name?.value;
-      if (entry && name) entry.operationName = name.slice(0, 100);
+      if (name) entry.operationName = name.slice(0, 100);
     },
     onResponse({ request, response, serverContext }) {
       const entry = started.get(request);

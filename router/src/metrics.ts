@@ -98,14 +98,56 @@ function outcomeOf(result: unknown): 'success' | 'error' {
   return Array.isArray(errors) && errors.length > 0 ? 'error' : 'success';
 }
 
+/** `make(key)` once per key: prom-client hashes (sorts) a label object on every call, a child
+ *  bound to its labels does not. The keys are bounded like the labels themselves. */
+function memo<T>(make: (key: string) => T): (key: string) => T {
+  const known = new Map<string, T>();
+  return (key) => {
+    let value = known.get(key);
+    if (value === undefined) {
+      value = make(key);
+      known.set(key, value);
+    }
+    return value;
+  };
+}
+
 /** Counts operations (envelop execute/subscribe), subgraph requests and HTTP responses. */
 export function useRouterMetrics(opts: { knownOperationNames: ReadonlySet<string> }): GatewayPlugin {
+  // Labels of an operation depend on the document and the operation name only.
+  const labelsByDocument = new WeakMap<DocumentNode, Map<string, { operation_type: string; operation_name: string }>>();
+  const labelsOf = (document: DocumentNode, operationName: string | null | undefined) => {
+    let byName = labelsByDocument.get(document);
+    if (!byName) {
+      byName = new Map();
+      labelsByDocument.set(document, byName);
+    }
+    const key = operationName ?? '';
+    let labels = byName.get(key);
+    if (!labels) {
+      labels = operationLabels(document, operationName, opts.knownOperationNames);
+      byName.set(key, labels);
+    }
+    return labels;
+  };
+  const durationOf = memo((type) => operationDuration.labels({ service: SERVICE, operation_type: type }));
+  const operationsOf = memo((key) => {
+    const [type, name, outcome] = key.split('\n');
+    return operationsTotal.labels({ service: SERVICE, operation_type: type, operation_name: name, outcome });
+  });
+  const subgraphDurationOf = memo((subgraph) => subgraphRequestDuration.labels({ subgraph }));
+  const subgraphRequestsOf = memo((key) => {
+    const [subgraph, outcome] = key.split('\n');
+    return subgraphRequestsTotal.labels({ subgraph, outcome });
+  });
+  const responsesOf = memo((status) => httpResponsesTotal.labels({ status }));
+
   const observe = (document: DocumentNode, operationName: string | null | undefined) => {
-    const labels = operationLabels(document, operationName, opts.knownOperationNames);
-    const end = operationDuration.startTimer({ service: SERVICE, operation_type: labels.operation_type });
+    const labels = labelsOf(document, operationName);
+    const end = durationOf(labels.operation_type).startTimer();
     return (result: unknown) => {
       end();
-      operationsTotal.inc({ service: SERVICE, ...labels, outcome: outcomeOf(result) });
+      operationsOf(`${labels.operation_type}\n${labels.operation_name}\n${outcomeOf(result)}`).inc();
     };
   };
   return {
@@ -126,18 +168,16 @@ export function useRouterMetrics(opts: { knownOperationNames: ReadonlySet<string
       };
     },
     onSubgraphExecute({ subgraphName }) {
-      const end = subgraphRequestDuration.startTimer({ subgraph: subgraphName });
+      const end = subgraphDurationOf(subgraphName).startTimer();
       return ({ result }) => {
         end();
-        subgraphRequestsTotal.inc({
-          subgraph: subgraphName,
-          outcome: Symbol.asyncIterator in Object(result) ? 'success' : outcomeOf(result),
-        });
+        const outcome = Symbol.asyncIterator in Object(result) ? 'success' : outcomeOf(result);
+        subgraphRequestsOf(`${subgraphName}\n${outcome}`).inc();
       };
     },
     onResponse({ response }) {
       const status = response.status;
-      httpResponsesTotal.inc({ status: status >= 100 && status < 600 ? String(status) : 'other' });
+      responsesOf(status >= 100 && status < 600 ? String(status) : 'other').inc();
     },
   };
 }

@@ -1,9 +1,29 @@
 // The router's own plugins: request ids, authentication, what travels upstream, access rules and
 // the error codes. Wired together in ../gateway.config.ts.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import type { ValidateUserFnParams } from '@envelop/generic-auth';
 import type { GatewayPlugin } from '@graphql-hive/gateway';
-import { GraphQLError } from 'graphql';
+import { getDirectiveExtensions } from '@graphql-tools/utils';
+import {
+  getDirectiveValues,
+  getNamedType,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isInterfaceType,
+  isIntrospectionType,
+  isObjectType,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type ExecutionArgs,
+  type FieldNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { bearerToken, unauthenticated, type AccessTokenClaims } from './jwt.ts';
 import type { Span } from '@opentelemetry/api';
 import { activeTraceparent } from './telemetry.ts';
@@ -23,7 +43,8 @@ export interface UpstreamValues {
   authorization?: string; // "Bearer <token>", only for a verified token
   requestId: string;
   forwardedFor?: string;
-  routerCredential: string; // x-router-signature for the WebSocket connection_init payload (fresh per operation)
+  /** x-router-signature for the WebSocket connection_init payload (fresh per operation, made on first read). */
+  readonly routerCredential: string;
   /** W3C traceparent of the span active when read (the subgraph execution), '' when not traced. */
   readonly traceparent: string;
 }
@@ -105,7 +126,7 @@ export function useRequestIds(): RouterPlugin {
  * `Authorization`, any case, "Bearer " prefix included, falling back to the upgrade request's
  * header), verifies it and sets `context.jwt`. No token: anonymous. A token that is malformed,
  * forged, expired, for another issuer/audience or signed with an unknown key: the operation fails
- * with UNAUTHENTICATED. Must run before useGenericAuth.
+ * with UNAUTHENTICATED. Must run before useAccessRules.
  */
 export function useAccessTokens(verify: (token: string) => Promise<AccessTokenClaims>): RouterPlugin {
   return {
@@ -168,13 +189,19 @@ export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolea
           forwardedFor = addr ? `${incoming.trim()}, ${addr}` : incoming.trim();
         }
       }
+      let credential: string | undefined;
       const upstream: UpstreamValues = {
         authorization: jwt ? `Bearer ${jwt.token.value}` : undefined,
         requestId: context.requestId ?? randomUUID(),
         forwardedFor,
         // Fresh for every operation: the WebSocket transport opens one upstream connection per
         // distinct connectionParams, so each connection_init carries a credential of its own.
-        routerCredential: routerWebSocketCredential(opts.hmacSecret),
+        // Made when first read (only subscriptions read it: an HMAC and 16 random bytes saved on
+        // every HTTP operation), then the same for the rest of the operation.
+        get routerCredential() {
+          credential ??= routerWebSocketCredential(opts.hmacSecret);
+          return credential;
+        },
         // Read by the WebSocket transport's header interpolation inside the subgraph execution.
         get traceparent() {
           return activeTraceparent((context as { wsSpan?: Span }).wsSpan);
@@ -185,11 +212,96 @@ export function useUpstreamValues(opts: { hmacSecret: string; trustProxy: boolea
   };
 }
 
+// ----------------------------------------------------------------------------- subgraph operation names
+
+/**
+ * Subgraph operations carry the client's operation name, whatever the planner. The JavaScript
+ * planner keeps it (`query MeAndProfile { … }`); the Rust planner (ROUTER_RUST_PLANNER=true) sends
+ * anonymous operations (`query { … }`), so the subgraphs' spans and access lines would lose it.
+ * An anonymous single-operation subgraph document gets the client's name: a named copy made once
+ * per (document, name) (the plans and their documents are cached, so are the copies and their
+ * printed text). Register before useUpstreamSigning: the name is part of the signed query.
+ */
+export function useSubgraphOperationNames(): RouterPlugin {
+  const clientNames = new WeakMap<object, string>();
+  const named = new WeakMap<DocumentNode, Map<string, DocumentNode>>();
+  const remember = (args: ExecutionArgs) => {
+    const name = getOperationAST(args.document, args.operationName)?.name?.value;
+    if (name && args.contextValue != null && typeof args.contextValue === 'object') clientNames.set(args.contextValue, name);
+  };
+  const withName = (document: DocumentNode, name: string): DocumentNode | undefined => {
+    let byName = named.get(document);
+    const known = byName?.get(name);
+    if (known) return known;
+    let operation: OperationDefinitionNode | undefined;
+    for (const def of document.definitions) {
+      if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+      if (operation || def.name) return undefined; // several operations, or named already
+      operation = def;
+    }
+    if (!operation) return undefined;
+    const renamed: OperationDefinitionNode = { ...operation, name: { kind: Kind.NAME, value: name } };
+    const copy: DocumentNode = { ...document, definitions: document.definitions.map((d) => (d === operation ? renamed : d)) };
+    if (!byName) {
+      byName = new Map();
+      named.set(document, byName);
+    }
+    byName.set(name, copy);
+    return copy;
+  };
+  return {
+    onExecute({ args }) {
+      remember(args);
+    },
+    onSubscribe({ args }) {
+      remember(args);
+    },
+    onSubgraphExecute({ executionRequest, setExecutionRequest }) {
+      const context = executionRequest.context;
+      const name = context != null && typeof context === 'object' ? clientNames.get(context) : undefined;
+      if (!name) return;
+      const document = withName(executionRequest.document, name);
+      if (document) setExecutionRequest({ ...executionRequest, document, operationName: name });
+    },
+  };
+}
+
+// ----------------------------------------------------------------------------- upstream signature
+
+/** The extension every subgraph request carries its signature in. */
+export const SIGNATURE_EXTENSION = 'hmac-signature';
+
+/**
+ * Signs every subgraph request (HTTP, and each WebSocket `subscribe` message): the body's
+ * `extensions["hmac-signature"]` = base64 (standard, padded) HMAC-SHA256 with the secret's UTF-8
+ * bytes as key over the UTF-8 bytes of `serialize(executionRequest)` (src/uploads.ts
+ * `signedPayload`: `json-stable-stringify` of `{query, variables}`, files as null).
+ *
+ * The same bytes and the same place as the gateway's `hmacSignature` option
+ * (@graphql-mesh/hmac-upstream-signature 2.1.0, docs/router.md "HMAC upstream signature"), which
+ * it replaces: that plugin signs with WebCrypto (`crypto.subtle.sign`, a promise and a crypto job
+ * per subgraph request, about a tenth of the router's CPU in a profile) and builds a child logger
+ * and debug lines per request. node:crypto's synchronous HMAC costs microseconds.
+ */
+export function useUpstreamSigning(opts: {
+  secret: string;
+  serialize: (executionRequest: Parameters<NonNullable<RouterPlugin['onSubgraphExecute']>>[0]['executionRequest']) => string;
+}): RouterPlugin {
+  const key = Buffer.from(opts.secret, 'utf8');
+  return {
+    onSubgraphExecute({ executionRequest }) {
+      const signature = createHmac('sha256', key).update(opts.serialize(executionRequest), 'utf8').digest('base64');
+      executionRequest.extensions ??= {};
+      executionRequest.extensions[SIGNATURE_EXTENSION] = signature;
+    },
+  };
+}
+
 // ----------------------------------------------------------------------------- access rules
 
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value);
 
-function satisfies(required: unknown, granted: string[]): boolean {
+function satisfies(required: unknown, granted: readonly string[]): boolean {
   // @requiresScopes(scopes: [["a", "b"], ["c"]]) means (a AND b) OR c.
   if (!isArray(required) || required.length === 0) return true;
   return required.some((all) => isArray(all) && all.every((s) => granted.includes(String(s))));
@@ -200,33 +312,194 @@ export function scopesOf(user: unknown): string[] {
   return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
 }
 
+/** A selected field that needs a user (@authenticated or @requiresScopes on it or its type). */
+export interface FieldRule {
+  /** `Type.field`, for the error message. */
+  coordinate: string;
+  node: FieldNode;
+  typeScopes: unknown;
+  fieldScopes: unknown;
+  /** Index of the nearest enclosing rule in the same list (-1: none): a field whose enclosing
+   *  field was refused is not checked (its error would be a duplicate). */
+  parent: number;
+  /** The field carries @skip/@include: checked only when it is included. */
+  conditional: boolean;
+}
+
+/** Rules of a document are computed once per (schema, document): Yoga's parse cache hands the
+ *  same DocumentNode to every request with the same text. */
+const rulesBySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, FieldRule[]>>();
+
 /**
- * validateUser for useGenericAuth (protect-granular), run for every selected field:
- * - @authenticated (field or its parent type) without a user: UNAUTHENTICATED;
- * - @requiresScopes without a user: UNAUTHENTICATED; with a user lacking the scopes: FORBIDDEN;
+ * Every selected field of `document` that needs a user, in document order, with what it needs.
+ * Same walk as @envelop/generic-auth 11.2.1 (mode protect-granular, which this replaces): every
+ * definition of the document, fields of object and interface types with their parent type from
+ * TypeInfo, directives read with getDirectiveExtensions (supergraph names `authenticated`,
+ * `requiresScopes`); introspection types and fields on unions need nothing; `@policy` is left to
+ * the subgraphs.
+ */
+export function fieldRules(schema: GraphQLSchema, document: DocumentNode): FieldRule[] {
+  let byDocument = rulesBySchema.get(schema);
+  if (!byDocument) {
+    byDocument = new WeakMap();
+    rulesBySchema.set(schema, byDocument);
+  }
+  const known = byDocument.get(document);
+  if (known) return known;
+
+  const rules: FieldRule[] = [];
+  const typeInfo = new TypeInfo(schema);
+  // For each Field being visited: index of its rule, or -1; the enclosing rule is the last >= 0.
+  const open: number[] = [];
+  const enclosing = () => {
+    for (let i = open.length - 1; i >= 0; i--) if (open[i] >= 0) return open[i];
+    return -1;
+  };
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field: {
+        enter(node) {
+          let index = -1;
+          const parentType = getNamedType(typeInfo.getParentType());
+          if (parentType && !isIntrospectionType(parentType) && (isObjectType(parentType) || isInterfaceType(parentType))) {
+            const field = parentType.getFields()[node.name.value];
+            if (field) {
+              const typeDirectives = getDirectiveExtensions(parentType, schema);
+              const fieldDirectives = getDirectiveExtensions(field, schema);
+              const typeAuth = typeDirectives.authenticated?.[0];
+              const fieldAuth = fieldDirectives.authenticated?.[0];
+              const typeScopes = (typeDirectives.requiresScopes?.[0] as { scopes?: unknown } | undefined)?.scopes;
+              const fieldScopes = (fieldDirectives.requiresScopes?.[0] as { scopes?: unknown } | undefined)?.scopes;
+              const needsUser =
+                typeAuth != null || fieldAuth != null ||
+                (isArray(typeScopes) && typeScopes.length > 0) ||
+                (isArray(fieldScopes) && fieldScopes.length > 0);
+              if (needsUser) {
+                index = rules.length;
+                rules.push({
+                  coordinate: `${parentType.name}.${field.name}`,
+                  node,
+                  typeScopes,
+                  fieldScopes,
+                  parent: enclosing(),
+                  conditional: (node.directives ?? []).some((d) => d.name.value === 'skip' || d.name.value === 'include'),
+                });
+              }
+            }
+          }
+          open.push(index);
+        },
+        leave() {
+          open.pop();
+        },
+      },
+    }),
+  );
+  byDocument.set(document, rules);
+  return rules;
+}
+
+/** @skip/@include of a field, as graphql-js (and @graphql-tools/utils shouldIncludeNode) read
+ *  them: skip wins. */
+function included(values: Record<string, unknown>, node: FieldNode): boolean {
+  if (getDirectiveValues(GraphQLSkipDirective, node, values)?.if === true) return false;
+  return getDirectiveValues(GraphQLIncludeDirective, node, values)?.if !== false;
+}
+
+/** The variable values @skip/@include are evaluated with (generic-auth's: coerced when the
+ *  operation declares variables, undefined when they do not coerce). */
+function directiveVariables(args: ExecutionArgs): Record<string, unknown> | undefined {
+  const operation = getOperationAST(args.document, args.operationName);
+  const definitions = operation?.variableDefinitions;
+  if (definitions?.length) {
+    const { coerced } = getVariableValues(args.schema, definitions, args.variableValues ?? {});
+    return coerced;
+  }
+  return (args.variableValues ?? undefined) as Record<string, unknown> | undefined;
+}
+
+/**
+ * The errors for `rules` and a user (null: anonymous), in document order:
+ * - @authenticated (field or its parent type) or @requiresScopes, no user: UNAUTHENTICATED;
+ * - @requiresScopes, a user without the scopes: FORBIDDEN;
  * - @policy: not evaluated here (ownership needs data the router does not have); the subgraph
  *   that owns the field enforces it.
  */
-export function validateUser(params: ValidateUserFnParams<AccessTokenClaims | null>): GraphQLError | undefined {
-  const needsUser =
-    params.fieldAuthArgs != null || params.typeAuthArgs != null ||
-    (isArray(params.fieldScopes) && params.fieldScopes.length > 0) ||
-    (isArray(params.typeScopes) && params.typeScopes.length > 0);
-  if (!needsUser) return undefined;
-  const coordinate = `${params.parentType.name}.${params.field.name}`;
-  if (params.user == null) {
-    return new GraphQLError(`Authentication required to access ${coordinate}`, {
-      nodes: params.fieldNode ? [params.fieldNode] : undefined,
-      extensions: { code: 'UNAUTHENTICATED' },
-    });
+export function accessErrors(
+  rules: readonly FieldRule[],
+  user: AccessTokenClaims | null,
+  variables: () => Record<string, unknown> | undefined,
+): GraphQLError[] {
+  if (rules.length === 0) return [];
+  const errors: GraphQLError[] = [];
+  const refused = new Array<boolean>(rules.length).fill(false);
+  let granted: string[] | undefined;
+  let values: Record<string, unknown> | undefined | null = null; // null: not computed yet
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
+    if (rule.parent >= 0 && refused[rule.parent]) {
+      refused[i] = true; // inside a refused field: not visited
+      continue;
+    }
+    if (rule.conditional) {
+      if (values === null) values = variables();
+      if (values && !included(values, rule.node)) continue;
+    }
+    let error: GraphQLError | undefined;
+    if (user == null) {
+      error = new GraphQLError(`Authentication required to access ${rule.coordinate}`, {
+        nodes: [rule.node],
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
+    } else {
+      granted ??= scopesOf(user);
+      if (!satisfies(rule.typeScopes, granted) || !satisfies(rule.fieldScopes, granted)) {
+        error = new GraphQLError(`Not allowed to access ${rule.coordinate}`, {
+          nodes: [rule.node],
+          extensions: { code: 'FORBIDDEN' },
+        });
+      }
+    }
+    if (error) {
+      refused[i] = true;
+      errors.push(error);
+    }
   }
-  if (!satisfies(params.typeScopes, params.userScopes) || !satisfies(params.fieldScopes, params.userScopes)) {
-    return new GraphQLError(`Not allowed to access ${coordinate}`, {
-      nodes: params.fieldNode ? [params.fieldNode] : undefined,
-      extensions: { code: 'FORBIDDEN' },
-    });
-  }
-  return undefined;
+  return errors;
+}
+
+/**
+ * `@authenticated` and `@requiresScopes` of the supergraph, for every operation (HTTP and
+ * WebSocket), before anything is executed: one failing field rejects the whole operation
+ * (`data: null`, one error per failing field). Runs after useAccessTokens (the user is
+ * `context.jwt.payload`) and the rate limit.
+ *
+ * Replaces @envelop/generic-auth 11.2.1 (protect-granular) with the same rules and errors:
+ * generic-auth walked the whole document with TypeInfo on every request and then handed
+ * execution a copy of the document (its `removeEmptyOrUnusedNodes`), so every cache the gateway
+ * keys by DocumentNode (the query planner's plans, the printed subgraph queries) missed on every
+ * request. Here the walk is done once per document and the document is never replaced.
+ */
+export function useAccessRules(): RouterPlugin {
+  const check = (
+    args: ExecutionArgs,
+    setResultAndStopExecution: (result: { data: null; errors: GraphQLError[] }) => void,
+  ) => {
+    const rules = fieldRules(args.schema, args.document);
+    if (rules.length === 0) return;
+    const user = (args.contextValue as RouterContext).jwt?.payload ?? null;
+    const errors = accessErrors(rules, user, () => directiveVariables(args));
+    if (errors.length > 0) setResultAndStopExecution({ data: null, errors });
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      check(args, setResultAndStopExecution);
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      check(args, setResultAndStopExecution);
+    },
+  };
 }
 
 // ----------------------------------------------------------------------------- error codes

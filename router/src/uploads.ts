@@ -56,7 +56,7 @@ export function uploadsAsNull(value: unknown): unknown {
   return value;
 }
 
-/** `hmacSignature.serializeExecutionRequest`: the default payload, files signed as `null`. */
+/** What useUpstreamSigning signs (src/plugins.ts): the default payload, files signed as `null`. */
 export function signedPayload(executionRequest: ExecutionRequest): string {
   const variables = executionRequest.variables;
   const payload =

@@ -69,8 +69,9 @@ async def test_an_integer_beyond_64_bits_in_a_json_literal(client: Client) -> No
     query = (
         'mutation { setSystemConfig(key: "k", value: {n: 123456789012345678901234567890}) {key} }'
     )
-    # The router passes literals on as variables (JavaScript numbers: a float by then); the subgraph
-    # called directly refuses the integer itself (tests/admin/test_input_hardening.py).
+    # The router refuses it itself (numberLiteralsRule, router/src/guards.ts): it could not carry
+    # it exactly; the subgraph called directly refuses the integer too
+    # (tests/admin/test_input_hardening.py).
     refused(await client.gql(query, token=admin))
 
 
