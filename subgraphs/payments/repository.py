@@ -24,7 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from shared.outbox import with_trace_context
@@ -137,7 +137,11 @@ def _page_statement(shape: PaymentQuery, after: bool) -> Select[Any]:
 
 
 async def list_payments(
-    *, session: AsyncSession, query: PaymentQuery, after: Keyset | None, limit: int
+    *,
+    session: AsyncSession | AsyncConnection,
+    query: PaymentQuery,
+    after: Keyset | None,
+    limit: int,
 ) -> Sequence[Payment]:
     """One page in `(created_at DESC, id DESC)` order, starting after the cursor.
 
@@ -145,7 +149,7 @@ async def list_payments(
     tuples, `PaymentRecord`), not ORM instances (no identity map, no instance state, a fraction
     of the CPU). Each row has every column of a `Payment` as an attribute under the same name,
     which is all a read needs; they cannot be changed or added to a session (writes load
-    payments with `get_payment`).
+    payments with `get_payment`). `session` may be a bare connection (`queries.read_only`).
     The statement is built once per shape of the query (`_page_statement`) and run with the
     values as parameters: building it per request was about a tenth of the subgraph's CPU for
     a 20-row page (docs/performance.md)."""
