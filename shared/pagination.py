@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, Select, desc, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, desc, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
 from shared.errors import BadUserInput
@@ -175,6 +175,37 @@ def keyset_page(
     if condition is not None:
         statement = statement.where(condition)
     return statement.order_by(desc(created_at), desc(row_id)).limit(limit)
+
+
+AFTER_CREATED_AT = "after_created_at"
+AFTER_ID = "after_id"
+LIMIT = "limit"
+
+
+def keyset_page_bound(
+    statement: Select[S], created_at: Column, row_id: Column, *, after: bool
+) -> Select[S]:
+    """`keyset_page` with named bind parameters instead of values (`keyset_params` gives them):
+    a statement built once per shape and reused, so neither it nor its SQL is rebuilt per
+    request."""
+    if after:
+        position = tuple_(
+            bindparam(AFTER_CREATED_AT, type_=created_at.type),
+            bindparam(AFTER_ID, type_=row_id.type),
+        )
+        statement = statement.where(tuple_(created_at, row_id) < position)
+    return statement.order_by(desc(created_at), desc(row_id)).limit(
+        bindparam(LIMIT, type_=Integer())
+    )
+
+
+def keyset_params(after: Keyset | None, limit: int) -> dict[str, Any]:
+    """The values of `keyset_page_bound`'s parameters."""
+    params: dict[str, Any] = {LIMIT: limit}
+    if after is not None:
+        params[AFTER_CREATED_AT] = after.created_at
+        params[AFTER_ID] = after.id
+    return params
 
 
 def build_connection(

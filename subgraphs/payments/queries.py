@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from strawberry.types import Info
 
 from shared.money import to_major
@@ -47,10 +47,11 @@ async def resolve_payment(
 
 
 @asynccontextmanager
-async def read_only(context: Context) -> AsyncIterator[AsyncSession]:
-    """A session on a pooled connection of its own in autocommit mode, for a read that is one
-    statement: no BEGIN and ROLLBACK around it (two round trips, and about a tenth of the
-    subgraph's CPU for the list query: docs/performance.md). When the sessionmaker is bound to
+async def read_only(context: Context) -> AsyncIterator[AsyncConnection | AsyncSession]:
+    """A pooled connection of its own in autocommit mode, for a read that is one statement: no
+    BEGIN and ROLLBACK around it (two round trips, and about a tenth of the subgraph's CPU for
+    the list query), and no ORM session either (a session and its transaction object per
+    request were another tenth: docs/performance.md). When the sessionmaker is bound to
     something else than an engine (a test's connection), the request's session."""
     bind = context.sessionmaker.kw.get("bind")
     if not isinstance(bind, AsyncEngine):
@@ -59,8 +60,7 @@ async def read_only(context: Context) -> AsyncIterator[AsyncSession]:
         return
     async with bind.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
-        async with AsyncSession(bind=connection, autoflush=False) as session:
-            yield session
+        yield connection
 
 
 async def resolve_payments(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -133,26 +135,48 @@ class Payment:
 
     @classmethod
     def from_row(cls, row: PaymentRow) -> Payment:
+        # Every page builds one per row: enum members by dict lookup (an Enum call is several
+        # times slower) and one `User` per distinct party.
+        currency = row.currency
+        created_by = User.ref(row.created_by)
         return cls(
             id=strawberry.ID(str(row.id)),
-            type=PaymentType(row.type),
-            status=PaymentStatus(row.status),
-            amount=to_major(row.amount_minor, row.currency),
-            amount_refunded=to_major(row.amount_refunded_minor, row.currency),
-            currency=row.currency,
+            type=_member(_TYPES, PaymentType, row.type),
+            status=_member(_STATUSES, PaymentStatus, row.status),
+            amount=to_major(row.amount_minor, currency),
+            amount_refunded=to_major(row.amount_refunded_minor, currency),
+            currency=currency,
             description=row.description,
-            payer=User.ref(row.payer_id) if row.payer_id else None,
-            payee=User.ref(row.payee_id) if row.payee_id else None,
-            created_by=User.ref(row.created_by),
+            payer=_party(row.payer_id, row.created_by, created_by),
+            payee=_party(row.payee_id, row.created_by, created_by),
+            created_by=created_by,
             razorpay_order_id=row.razorpay_order_id,
             razorpay_payment_id=row.razorpay_payment_id,
             created_at=row.created_at,
             updated_at=row.updated_at,
             priority=PaymentPriority[row.priority],
-            fee=to_major(row.fee_minor, row.currency),
-            net_amount=to_major(row.amount_minor - row.fee_minor, row.currency),
+            fee=to_major(row.fee_minor, currency),
+            net_amount=to_major(row.amount_minor - row.fee_minor, currency),
             row_id=row.id,
         )
+
+
+E = TypeVar("E", bound=Enum)
+
+_TYPES = {member.value: member for member in PaymentType}
+_STATUSES = {member.value: member for member in PaymentStatus}
+
+
+def _member(members: dict[str, E], enum: type[E], value: str) -> E:
+    """`enum(value)` by lookup; an unknown value still raises the enum's ValueError."""
+    member = members.get(value)
+    return enum(value) if member is None else member
+
+
+def _party(user_id: uuid.UUID | None, creator_id: uuid.UUID, creator: User) -> User | None:
+    if user_id is None:
+        return None
+    return creator if user_id == creator_id else User.ref(user_id)
 
 
 async def resolve_user_payments(

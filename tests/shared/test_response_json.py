@@ -6,7 +6,7 @@ import json
 
 import strawberry
 
-from shared.app import SubgraphRouter
+from shared.app import SubgraphGraphQL
 
 
 @strawberry.type
@@ -14,8 +14,8 @@ class Query:
     ok: bool = True
 
 
-def router() -> SubgraphRouter:
-    return SubgraphRouter(strawberry.Schema(query=Query))
+def router() -> SubgraphGraphQL:
+    return SubgraphGraphQL(strawberry.Schema(query=Query))
 
 
 def test_response_is_compact_json_text() -> None:
