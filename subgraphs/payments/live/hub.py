@@ -50,6 +50,7 @@ log = logging.getLogger("bff.payments.pubsub")
 RETRY_AFTER_SECONDS = 5
 REDIS_COMMAND_TIMEOUT_SECONDS = 5.0
 READ_CANCEL_GRACE_SECONDS = 1.0
+DRAIN_MAX = 1000
 
 
 class SlowConsumer(RateLimited):
@@ -310,11 +311,14 @@ class LiveUpdates:
         """One connection's life: keep its channels equal to the wanted ones, read messages."""
         read: asyncio.Future[Any] | None = None
         awaiting_pong = False
+        synced = False
         try:
             while True:
                 raise_if_cancelling()
-                self._changed.clear()
-                await self._sync(pubsub)
+                if not synced or self._changed.is_set():
+                    self._changed.clear()
+                    await self._sync(pubsub)
+                    synced = True
                 if read is None and (self._requested or self._active):
                     read = asyncio.ensure_future(
                         pubsub.get_message(timeout=self.config.idle_seconds)
@@ -333,6 +337,7 @@ class LiveUpdates:
                 if message is not None:
                     awaiting_pong = False
                     self._handle(message)
+                    await self._drain(pubsub)
                 elif self._requested:
                     if awaiting_pong:
                         raise ConnectionError("the pub/sub connection did not answer PING")
@@ -346,6 +351,17 @@ class LiveUpdates:
                 read.cancel()
                 read.add_done_callback(retrieve_outcome)
                 await asyncio.wait({read}, timeout=READ_CANCEL_GRACE_SECONDS)
+
+    async def _drain(self, pubsub: PubSub) -> None:
+        """Handle the messages already received (a burst) without a wait each; at most
+        `DRAIN_MAX` at a time, so subscription changes are not held back for long."""
+        for _ in range(DRAIN_MAX):
+            if self._changed.is_set():
+                return
+            message = await pubsub.get_message(timeout=0.0)
+            if message is None:
+                return
+            self._handle(message)
 
     async def _sync(self, pubsub: PubSub) -> None:
         wanted = set(self._feeds)

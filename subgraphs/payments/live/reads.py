@@ -2,8 +2,11 @@
 
 - `PaymentReads`: the payments (and, for subscribers that select `transactions`, their history)
   as committed now: one statement for every payment asked meanwhile, on a pooled connection in
-  autocommit mode (no BEGIN/ROLLBACK). Nothing is filtered here: every subscriber checks its own
-  visibility on the row it gets (`access.require_visible`).
+  autocommit mode (no BEGIN/ROLLBACK). The payments come as plain Core rows (every column of a
+  `Payment` under the same name, as `repository.list_payments` returns them: no ORM instances),
+  and the ids as one array parameter (`= ANY(:ids)`: one prepared statement whatever the
+  burst). Nothing is filtered here: every subscriber checks its own visibility on the row it
+  gets (`access.require_visible`).
 - `RevocationReads`: the revocation keys of `shared.context.ensure_not_revoked` for every
   subscriber checking meanwhile, in one MGET (the rule itself stays there).
 
@@ -17,16 +20,24 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.types import Uuid
 
 from subgraphs.payments import repository as repo
 from subgraphs.payments.live.batch import Batcher
 from subgraphs.payments.models import Payment, PaymentTransaction
 
 Sessionmaker = async_sessionmaker[AsyncSession]
+
+_PAYMENTS = Payment.__table__.c
+_BY_IDS = select(*_PAYMENTS).where(
+    _PAYMENTS.id == any_(bindparam("ids", type_=ARRAY(Uuid(as_uuid=True))))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +86,8 @@ class PaymentReads:
         ids = list({payment_id for payment_id, _ in keys})
         with_history = list({payment_id for payment_id, wanted in keys if wanted})
         async with _autocommit(self._sessionmaker) as session:
-            rows = {
-                row.id: row for row in await repo.get_payments(session=session, payment_ids=ids)
-            }
+            found = (await session.execute(_BY_IDS, {"ids": ids})).all()
+            rows = {row.id: cast(Payment, row) for row in found}
             histories: defaultdict[uuid.UUID, list[PaymentTransaction]] = defaultdict(list)
             if with_history:
                 for step in await repo.transactions_for(session=session, payment_ids=with_history):
