@@ -3,8 +3,10 @@
 Authorised when the subscription starts: the field's directives (`@authenticated`, scope
 `payments:read`) and the same visibility rule as `payment(id)` (payer, payee, creator or ADMIN;
 anyone else, or an unknown id: NOT_FOUND, and the subscription ends with that `error`). Then
-each update announced on the payment's Redis channel (`live/pubsub.py`) is re-read in a session
-of its own and pushed when its status or `updatedAt` changed. The subscription ends with
+each update announced on the payment's Redis channel (`live/pubsub.py`) is re-read and pushed
+when its status or `updatedAt` changed. The re-reads (and revocation checks) of every subscriber
+of this process woken meanwhile are one statement (one MGET): `live/reads.py`; each subscriber
+checks its own visibility on the row. The subscription ends with
 UNAUTHENTICATED when the caller's token expires or is revoked, and with RATE_LIMITED when it fell
 `LIVE_UPDATES_QUEUE_SIZE` updates behind (`live/hub.py`). At most
 `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION` live subscriptions per connection (counted on the
