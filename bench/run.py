@@ -128,9 +128,6 @@ class Bench:
                 "API_RATE_LIMIT_PER_MINUTE": "1000000",
                 "WS_MAX_SUBSCRIPTIONS_PER_USER": "100000",
                 "WS_MAX_SUBSCRIPTIONS_PER_CONNECTION": "100",
-                # The default 4 live-update Redis connections per process time out
-                # ("dependency unavailable") under a burst of 500 subscription starts.
-                "LIVE_UPDATES_REDIS_MAX_CONNECTIONS": "32",
                 "WEBHOOK_WORKER_INTERVAL_SECONDS": "0.1",
                 "WEBHOOK_WORKER_BATCH_SIZE": "500",
             },

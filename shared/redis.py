@@ -6,6 +6,11 @@ instead of holding the request. A broken connection (say, after a Redis restart)
 on a fresh one; a timeout is not retried, so the bound holds. Blocking pub/sub reads
 (`get_message(timeout=None)`) are not subject to the socket timeout; the event consumers' blocking
 stream reads use a client of their own (`shared.consumers.consumer_redis`).
+
+At most `MAX_CONNECTIONS` connections; a command beyond them waits for a free one (as long as
+the socket timeout) instead of failing at once: a burst of 500 WebSocket `connection_init`s on
+a payments process (the router opens one upstream connection per subscription), each checking
+revocation, made a few of them SERVICE_UNAVAILABLE with redis-py's non-blocking pool.
 """
 
 from __future__ import annotations
@@ -14,21 +19,28 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+MAX_CONNECTIONS = 100  # redis-py's own default bound, kept
+
 
 def create_redis(url: str, *, socket_timeout: float = 2.0, connect_timeout: float = 2.0) -> Redis:
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=socket_timeout,  # waiting for a free connection
         decode_responses=True,
         health_check_interval=30,
         socket_timeout=socket_timeout,
         socket_connect_timeout=connect_timeout,
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
+    client = Redis(connection_pool=pool)
+    client.auto_close_connection_pool = True  # aclose() closes the pool too, as from_url's
+    return client
 
 
 T = TypeVar("T")

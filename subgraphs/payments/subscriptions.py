@@ -3,8 +3,10 @@
 Authorised when the subscription starts: the field's directives (`@authenticated`, scope
 `payments:read`) and the same visibility rule as `payment(id)` (payer, payee, creator or ADMIN;
 anyone else, or an unknown id: NOT_FOUND, and the subscription ends with that `error`). Then
-each update announced on the payment's Redis channel (`live/pubsub.py`) is re-read in a session
-of its own and pushed when its status or `updatedAt` changed. The subscription ends with
+each update announced on the payment's Redis channel (`live/pubsub.py`) is re-read and pushed
+when its status or `updatedAt` changed. The re-reads (and revocation checks) of every subscriber
+of this process woken meanwhile are one statement (one MGET): `live/reads.py`; each subscriber
+checks its own visibility on the row. The subscription ends with
 UNAUTHENTICATED when the caller's token expires or is revoked, and with RATE_LIMITED when it fell
 `LIVE_UPDATES_QUEUE_SIZE` updates behind (`live/hub.py`). At most
 `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION` live subscriptions per connection (counted on the
@@ -12,7 +14,7 @@ connection's context) and `WS_MAX_SUBSCRIPTIONS_PER_USER` per user (Redis slots,
 the one beyond is refused with RATE_LIMITED.
 
 Over WebSocket the context is per connection (the principal comes from `connection_init`, see
-`shared.app.SubgraphRouter.on_ws_connect`): nothing here keeps the connection's session open.
+`shared.app.SubgraphGraphQL.on_ws_connect`): nothing here keeps the connection's session open.
 """
 
 from __future__ import annotations
@@ -27,28 +29,50 @@ from typing import Annotated
 import strawberry
 from opentelemetry.trace import SpanKind
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from shared import telemetry
 from shared.context import Principal, ensure_not_revoked
 from shared.errors import Unauthenticated
 from subgraphs.payments import access, service
-from subgraphs.payments import repository as repo
 from subgraphs.payments.context import Context
 from subgraphs.payments.live.hub import Feed, TooManySubscriptions
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.types import READ, Payment
 
 
-async def _reload(context: Context, principal: Principal, payment_id: uuid.UUID) -> PaymentRow:
-    """The payment as committed now, with its history primed for the `transactions` field."""
-    async with context.new_session() as session:
-        row = access.require_visible(
-            principal, await repo.get_payment(session=session, payment_id=payment_id)
-        )
-        history = await repo.transactions_for(session=session, payment_ids=[payment_id])
+def _selects_history(info: Info[Context, None]) -> bool:
+    """Whether the subscription selects `transactions` (directly or in a fragment)."""
+    pending: list[Selection] = list(info.selected_fields)
+    seen_root = False
+    while pending:
+        node = pending.pop()
+        if isinstance(node, SelectedField):
+            if seen_root and node.name == "transactions":
+                return True
+            if not seen_root and node.name == "paymentUpdated":
+                seen_root = True
+                pending = list(node.selections)
+                continue
+            if seen_root:
+                continue
+        pending.extend(getattr(node, "selections", ()))
+    return False
+
+
+async def _reload(
+    context: Context, principal: Principal, payment_id: uuid.UUID, *, history: bool
+) -> PaymentRow:
+    """The payment as committed now (read once for every subscriber of this process that asked
+    meanwhile: `live.reads`), if the caller may still see it; its history primed for the
+    `transactions` field when selected."""
+    read = await context.deps.live.reads.read(payment_id, history=history)
+    row = access.require_visible(principal, read.row)
     # The connection's loaders live as long as the connection: drop what an earlier event cached.
     loader = context.loaders.transactions_by_payment_id
-    loader.clear(payment_id).prime(payment_id, list(history))
+    loader.clear(payment_id)
+    if read.history is not None:
+        loader.prime(payment_id, read.history)
     return row
 
 
@@ -61,11 +85,11 @@ async def _release_connection_session(context: Context) -> None:
 
 
 async def _updates(
-    context: Context, principal: Principal, row: PaymentRow, feed: Feed
+    context: Context, principal: Principal, row: PaymentRow, feed: Feed, *, history: bool
 ) -> AsyncGenerator[Payment, None]:
     last: tuple[str, datetime] = (row.status, row.updated_at)
     deadline = asyncio.get_running_loop().time() + max(0.0, principal.expires_at - time.time())
-    redis = context.deps.live.redis  # the live-update client: a bounded pool
+    revocations = context.deps.live.revocations  # one MGET for the checks made meanwhile
     while True:
         # The first item comes once subscribed: a change committed since `row` was read is
         # pushed then, so none is missed. (The deadline never spans a `yield`.)
@@ -81,8 +105,8 @@ async def _updates(
         with telemetry.linked_span(
             "paymentUpdated push", [update.traceparent], kind=SpanKind.INTERNAL
         ):
-            await ensure_not_revoked(principal, redis)
-            current = await _reload(context, principal, row.id)
+            await ensure_not_revoked(principal, revocations)
+            current = await _reload(context, principal, row.id, history=history)
         if (current.status, current.updated_at) == last:
             continue  # already pushed (a duplicate delivery, or no visible change)
         last = (current.status, current.updated_at)
@@ -127,18 +151,16 @@ async def subscribe_payment_updated(
     live = context.deps.live
     if context.live_subscriptions >= live.config.per_connection:
         raise TooManySubscriptions("connection")
-    await ensure_not_revoked(principal, live.redis)
-    async with context.new_session() as session:
-        row = await service.get_visible_payment(
-            session=session, principal=principal, payment_id=payment_id
-        )
+    await ensure_not_revoked(principal, live.revocations)
+    row = access.require_visible(principal, (await live.reads.read(payment_id)).row)
     context.live_subscriptions += 1
     try:
         feed = await live.open(row.id, principal.id)
     except BaseException:
         context.live_subscriptions -= 1
         raise
-    return LiveSubscription(context, _updates(context, principal, row, feed), feed)
+    updates = _updates(context, principal, row, feed, history=_selects_history(info))
+    return LiveSubscription(context, updates, feed)
 
 
 @strawberry.type(

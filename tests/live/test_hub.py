@@ -128,6 +128,41 @@ async def test_a_slow_consumer_is_dropped_and_the_others_keep_receiving(
         await fast.aclose()
 
 
+async def test_a_burst_is_handed_out_in_order_and_a_feed_opened_meanwhile_is_served(
+    infra: Infra, redis: Redis
+) -> None:
+    """The listener drains a burst without waiting between messages: per channel in the order
+    published, to every channel, and a feed opened during the burst still gets its channel
+    subscribed (RESYNC) and what is published after."""
+    config = LiveConfig(queue_size=64, backoff_initial=0.05, backoff_max=0.2)
+    payments = [uuid.uuid4() for _ in range(20)]
+    async with running_hub(infra.redis_url, infra.database_url, config) as hub:
+        feeds = [await hub.open(payment_id, uuid.uuid4()) for payment_id in payments]
+        for feed in feeds:
+            assert await asyncio.wait_for(anext(feed), 5) == RESYNC
+        published: dict[uuid.UUID, list[str]] = {payment_id: [] for payment_id in payments}
+        async with redis.pipeline(transaction=False) as pipe:  # one burst, received at once
+            for _ in range(3):
+                for payment_id in payments:
+                    event_id = str(uuid.uuid4())
+                    published[payment_id].append(event_id)
+                    pipe.publish(
+                        payment_channel(payment_id),
+                        encode_update(event_id=event_id, payment_id=payment_id, type="x"),
+                    )
+            await pipe.execute()
+        late_payment = uuid.uuid4()
+        late = await hub.open(late_payment, uuid.uuid4())
+        for payment_id, feed in zip(payments, feeds, strict=True):
+            received = [await asyncio.wait_for(anext(feed), 5) for _ in range(3)]
+            assert received == published[payment_id]
+        assert await asyncio.wait_for(anext(late), 5) == RESYNC
+        event_id = await publish(redis, late_payment)
+        assert await asyncio.wait_for(anext(late), 5) == event_id
+        for feed in [*feeds, late]:
+            await feed.aclose()
+
+
 async def test_resubscribes_every_channel_after_a_redis_restart(
     own_redis: EmbeddedRedis, infra: Infra
 ) -> None:

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import PubSub
@@ -42,6 +42,7 @@ from shared.lifetime import Resources
 from shared.outbox import Backoff
 from shared.tasks import raise_if_cancelling, retrieve_outcome, stop_tasks
 from subgraphs.payments.live.pubsub import RESYNC, Update, decode_update, payment_channel
+from subgraphs.payments.live.reads import PaymentReads, RevocationReads
 from subgraphs.payments.live.slots import UserSlots
 
 log = logging.getLogger("bff.payments.pubsub")
@@ -49,6 +50,7 @@ log = logging.getLogger("bff.payments.pubsub")
 RETRY_AFTER_SECONDS = 5
 REDIS_COMMAND_TIMEOUT_SECONDS = 5.0
 READ_CANCEL_GRACE_SECONDS = 1.0
+DRAIN_MAX = 1000
 
 
 class SlowConsumer(RateLimited):
@@ -143,6 +145,8 @@ class LiveUpdates:
         self._redis: Redis | None = None
         self._pool: BlockingConnectionPool | None = None
         self._slots: UserSlots | None = None
+        self._reads: PaymentReads | None = None
+        self._revocations: RevocationReads | None = None
         self._feeds: dict[str, set[Feed]] = {}
         self._requested: set[str] = set()  # SUBSCRIBE sent (and no UNSUBSCRIBE since)
         self._active: set[str] = set()  # confirmed on the current connection
@@ -173,6 +177,8 @@ class LiveUpdates:
         self._slots = UserSlots(
             self._redis, limit=self.config.per_user, ttl_seconds=self.config.slot_ttl_seconds
         )
+        self._reads = PaymentReads(resources.sessionmaker)
+        self._revocations = RevocationReads(self._redis)
         self.backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
         self._changed = asyncio.Event()
         metrics.watch_live_subscriptions("payments", self.live_count)
@@ -193,6 +199,7 @@ class LiveUpdates:
         if self._pool is not None:
             await self._pool.aclose()
         self._redis = self._pool = self._slots = None
+        self._reads = self._revocations = None
 
     # -- subscribers -----------------------------------------------------------------------------
 
@@ -202,6 +209,22 @@ class LiveUpdates:
         if self._redis is None:
             raise RuntimeError("live updates are not started")
         return self._redis
+
+    @property
+    def reads(self) -> PaymentReads:
+        """The subscribers' payment reads: one statement per burst of updates (`reads.py`)."""
+        if self._reads is None:
+            raise RuntimeError("live updates are not started")
+        return self._reads
+
+    @property
+    def revocations(self) -> Redis:
+        """What `shared.context.ensure_not_revoked` reads revocations from, for subscribers: the
+        live-update client, one MGET for every check made meanwhile (`reads.RevocationReads`,
+        which offers the one command that check uses)."""
+        if self._revocations is None:
+            raise RuntimeError("live updates are not started")
+        return cast(Redis, self._revocations)
 
     @property
     def subscriber_count(self) -> int:
@@ -288,11 +311,14 @@ class LiveUpdates:
         """One connection's life: keep its channels equal to the wanted ones, read messages."""
         read: asyncio.Future[Any] | None = None
         awaiting_pong = False
+        synced = False
         try:
             while True:
                 raise_if_cancelling()
-                self._changed.clear()
-                await self._sync(pubsub)
+                if not synced or self._changed.is_set():
+                    self._changed.clear()
+                    await self._sync(pubsub)
+                    synced = True
                 if read is None and (self._requested or self._active):
                     read = asyncio.ensure_future(
                         pubsub.get_message(timeout=self.config.idle_seconds)
@@ -311,6 +337,7 @@ class LiveUpdates:
                 if message is not None:
                     awaiting_pong = False
                     self._handle(message)
+                    await self._drain(pubsub)
                 elif self._requested:
                     if awaiting_pong:
                         raise ConnectionError("the pub/sub connection did not answer PING")
@@ -324,6 +351,17 @@ class LiveUpdates:
                 read.cancel()
                 read.add_done_callback(retrieve_outcome)
                 await asyncio.wait({read}, timeout=READ_CANCEL_GRACE_SECONDS)
+
+    async def _drain(self, pubsub: PubSub) -> None:
+        """Handle the messages already received (a burst) without a wait each; at most
+        `DRAIN_MAX` at a time, so subscription changes are not held back for long."""
+        for _ in range(DRAIN_MAX):
+            if self._changed.is_set():
+                return
+            message = await pubsub.get_message(timeout=0.0)
+            if message is None:
+                return
+            self._handle(message)
 
     async def _sync(self, pubsub: PubSub) -> None:
         wanted = set(self._feeds)

@@ -6,14 +6,21 @@ and adds one only while under the limit, in one script (atomic across replicas).
 holding a slot refreshes its expiry every third of the TTL (`refresh`) and removes it when the
 subscription ends; a process that dies stops refreshing, so its slots expire after at most the
 TTL and never leak.
+
+The acquisitions (and releases) a process makes while the previous ones are in flight go to Redis
+together, as one pipeline of scripts (`batch.Batcher`): a burst of 500 subscription starts takes
+a handful of round trips on one connection, not 500 connections' worth of waiting. Each script is
+still atomic on its own, so the limit holds exactly as with one command per start.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from redis.asyncio import Redis
+
+from subgraphs.payments.live.batch import Batcher
 
 KEY_PREFIX = "payments:live:slots:"
 
@@ -55,17 +62,41 @@ class UserSlots:
         self._redis = redis
         self._acquire = redis.register_script(_ACQUIRE)
         self._refresh = redis.register_script(_REFRESH)
+        self._acquisitions: Batcher[tuple[str, str], bool] = Batcher(
+            self._acquire_all, default=False
+        )
+        self._releases: Batcher[tuple[str, str], bool] = Batcher(self._release_all, default=True)
 
     async def acquire(self, user_id: uuid.UUID | str) -> str | None:
         """A new slot's id, or None when the user already holds `limit` live slots."""
         slot = uuid.uuid4().hex
-        taken = await self._acquire(
-            keys=[slots_key(user_id)], args=[self.limit, self.ttl_seconds, slot]
-        )
-        return slot if int(taken) == 1 else None
+        taken = await self._acquisitions.get((str(user_id), slot))
+        return slot if taken else None
 
     async def release(self, user_id: uuid.UUID | str, slot: str) -> None:
-        await self._redis.zrem(slots_key(user_id), slot)
+        await self._releases.get((str(user_id), slot))
+
+    async def _acquire_all(
+        self, requests: Sequence[tuple[str, str]]
+    ) -> Mapping[tuple[str, str], bool]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id, slot in requests:
+                await self._acquire(
+                    keys=[slots_key(user_id)],
+                    args=[self.limit, self.ttl_seconds, slot],
+                    client=pipe,
+                )
+            taken = await pipe.execute()
+        return {request: int(t) == 1 for request, t in zip(requests, taken, strict=True)}
+
+    async def _release_all(
+        self, requests: Sequence[tuple[str, str]]
+    ) -> Mapping[tuple[str, str], bool]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id, slot in requests:
+                pipe.zrem(slots_key(user_id), slot)
+            await pipe.execute()
+        return {}
 
     async def refresh(self, held: Iterable[tuple[uuid.UUID | str, str]]) -> None:
         """Push back the expiry of the slots this process holds (its heartbeat)."""
