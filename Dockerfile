@@ -52,4 +52,4 @@ EXPOSE 4001 4002 4003 4004 4005
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BFF_PORT', '4001') + os.environ.get('BFF_HEALTH_PATH', '/healthz'), timeout=2)"]
 # exec: uvicorn is PID 1 and gets SIGTERM directly (graceful shutdown, bounded for WebSockets).
-CMD ["sh", "-c", "exec uvicorn --factory \"$BFF_APP\" --host 0.0.0.0 --port \"$BFF_PORT\" --no-access-log --ws websockets-sansio --timeout-graceful-shutdown 20"]
+CMD ["sh", "-c", "exec uvicorn --factory \"$BFF_APP\" --host 0.0.0.0 --port \"$BFF_PORT\" --no-access-log --ws websockets-sansio --ws-per-message-deflate false --timeout-graceful-shutdown 20"]

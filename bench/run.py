@@ -40,7 +40,14 @@ from bench.core import (
     percentile,
     process_cpu,
 )
-from devtools.devstack import DEFAULT_PORTS, GATEWAY_LOG_LEVELS, ROUTER_DIR, DevStack, free_port
+from devtools.devstack import (
+    DEFAULT_PORTS,
+    GATEWAY_LOG_LEVELS,
+    ROUTER_DIR,
+    DevStack,
+    free_port,
+    uvicorn_command,
+)
 from shared.config import REPO_ROOT
 from subgraphs.payments.live.pubsub import encode_update, payment_channel
 
@@ -241,11 +248,7 @@ class Bench:
         return popen.pid
 
     def uvicorn(self, factory: str, port: int, env: Mapping[str, str]) -> int:
-        args = [
-            sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-            "--port", str(port), "--no-access-log", "--log-level", "warning",
-            "--ws", "websockets-sansio",
-        ]  # fmt: skip
+        args = uvicorn_command(factory, port)
         return self.spawn(factory.split(":")[0].replace(".", "-"), args, env, REPO_ROOT)
 
     def router(self, name: str, port: int, env_overrides: Mapping[str, str]) -> int:
@@ -764,6 +767,9 @@ def main(argv: list[str] | None = None) -> int:
         help="default: bench/results.json (committed); build/bench-quick.json in quick mode",
     )
     args = parser.parse_args(argv)
+    if not (BENCH_DIR / "node_modules" / "autocannon").exists():
+        print("bench: the load generators are not installed: run `make bench`", file=sys.stderr)
+        return 2
     plan = Plan.make(args.quick or os.environ.get("BENCH_QUICK") not in (None, "", "0"))
     if args.output is None:  # a smoke run must not overwrite the committed full results
         args.output = (

@@ -89,6 +89,19 @@ class Process:
     log_path: Path | None
 
 
+def uvicorn_command(factory: str, port: int) -> list[str]:
+    """How every Python process of the system is started (here, in the bench and in tests), as
+    the Dockerfile starts it: no per-message-deflate on WebSockets. The router is the only
+    WebSocket client of a subgraph and its messages are small JSON; compressing each one cost
+    the router about 40% of its CPU in a burst of live updates (docs/performance.md)."""
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", factory,
+        "--host", "127.0.0.1", "--port", str(port),
+        "--no-access-log", "--log-level", "warning",
+        "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
+    ]  # fmt: skip
+
+
 @dataclass
 class DevStack:
     app_env: str = "development"
@@ -233,11 +246,7 @@ class DevStack:
 
     @staticmethod
     def _uvicorn(factory: str, port: int) -> list[str]:
-        return [
-            sys.executable, "-m", "uvicorn", "--factory", factory,
-            "--host", "127.0.0.1", "--port", str(port),
-            "--no-access-log", "--log-level", "warning", "--ws", "websockets-sansio",
-        ]  # fmt: skip
+        return uvicorn_command(factory, port)
 
     def start(self, timeout: float = 90.0) -> None:
         if self.use_simulator:

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from devtools.devstack import free_port
+from devtools.devstack import free_port, uvicorn_command
 from shared import router_signature
 from shared.config import REPO_ROOT
 from shared.tokens import SigningKeys
@@ -89,22 +88,7 @@ def start_payments(name: str, env: dict[str, str], log_dir: Path) -> PaymentsPro
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log:
         popen = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "subgraphs.payments.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--ws",
-                "websockets-sansio",
-            ],
+            uvicorn_command("subgraphs.payments.app:create_app", port),
             cwd=REPO_ROOT,
             env={**os.environ, **env},
             stdout=log,
