@@ -133,10 +133,15 @@ def parse_bench_line(line: str) -> tuple[str, dict[str, str]]:
     return words[1], fields
 
 
-# Statements of background loops (outbox relays, the reconciler, the webhook worker), transaction
-# control and session set-up: not what a request asked for.
+# Statements of background loops (outbox relays, the reconciler, the webhook worker, auth's
+# mail sender), transaction control, session set-up and asyncpg's own type introspection (the
+# first time a connection meets a type such as uuid[]: `set_config('jit', ...)` around a
+# `typeinfo_tree` query): not what a request asked for. The reconciler is known by its use of
+# `last_reconciled_at` in a condition, order or update: a list page selects that column too.
 BACKGROUND_STATEMENT = re.compile(
-    r"outbox|webhook_events|last_reconciled_at|pg_advisory|LISTEN|NOTIFY|pg_catalog|"
+    r"outbox|webhook_events|last_reconciled_at\s*(IS\b|<|=|ASC\b)|outbound_emails|"
+    r"password_reset_requests|"
+    r"pg_advisory|LISTEN|NOTIFY|pg_catalog|typeinfo_tree|set_config\('jit'|"
     r"^\s*(BEGIN|COMMIT|ROLLBACK|SELECT 1\b|SHOW|SET|RESET)\b",
     re.IGNORECASE,
 )

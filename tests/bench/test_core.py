@@ -117,3 +117,20 @@ def test_count_statements_in_a_statement_log() -> None:
     assert core.count_statements(log, ["auth", "payments", "profile"]) == 3
     assert core.count_statements(log, ["webhooks"]) == 1
     assert core.count_statements("", ["auth"]) == 0
+
+
+def test_count_statements_keeps_a_page_selecting_last_reconciled_at() -> None:
+    """The reconciler's statements use the column in a condition, order or update; a list page
+    only selects it, and is what a request asked for."""
+    log = (
+        "@@payments|LOG:  execute s1: SELECT page.id, page.last_reconciled_at, page.version\n"
+        "FROM (SELECT payments.payments.id) AS page\n"
+        "@@payments|LOG:  execute s2: SELECT payments.payments.id FROM payments.payments WHERE "
+        "payments.payments.last_reconciled_at IS NULL OR payments.payments.last_reconciled_at < $1 "
+        "ORDER BY payments.payments.last_reconciled_at ASC NULLS FIRST\n"
+        "@@payments|LOG:  execute s3: UPDATE payments.payments SET last_reconciled_at=$1\n"
+        "@@payments|LOG:  execute s4: \n\tSELECT\n\t    set_config('jit', $1, false)\n"
+        "@@payments|LOG:  execute s5: WITH RECURSIVE typeinfo_tree(oid, ns, name)\n"
+        "@@auth|LOG:  execute s6: SELECT auth.outbound_emails.id FROM auth.outbound_emails\n"
+    )
+    assert core.count_statements(log, ["auth", "payments"]) == 1
