@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.config import webhook_settings
 from shared.ops import package_version
 from subgraphs.payments.enums import PaymentStatus
+from subgraphs.payments.webhooks import dispatch
 from subgraphs.payments.webhooks.__main__ import main
+from subgraphs.payments.webhooks.dispatch import Applied
+from subgraphs.payments.webhooks.ingest import GroupCommit
+from subgraphs.payments.webhooks.store import NewEvent
 from tests.conftest import Infra
-from tests.webhooks.conftest import Db, MakeSettings, running
+from tests.webhooks.conftest import Db, MakeSettings, Sidecar, running
 from tests.webhooks.factories import SECRET, delivery, event, insert_payment, payment_entity, rzp_id
 
 
@@ -121,3 +129,99 @@ async def test_cli_lists_and_replays_parked_events(
     assert "not parked (or unknown): evt_not_parked" in captured.err
     assert (await db.event(sent.event_id or "")).outcome == "applied"  # type: ignore[union-attr]
     assert (await db.payment(payment.id)).status == PaymentStatus.COMPLETED
+
+
+async def _fails_at_commit(session: AsyncSession, payload: dict[str, Any], now: Any) -> Applied:
+    """A handler whose writes pass but whose COMMIT is refused, as a deferred check (the ledger's
+    balance per transaction) refuses it: a constraint trigger deferred to the commit."""
+    for statement in (
+        "CREATE TEMP TABLE refused_at_commit (x int) ON COMMIT DROP",
+        "CREATE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$",
+        "CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON refused_at_commit "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse()",
+        "INSERT INTO refused_at_commit VALUES (1)",
+    ):
+        await session.execute(text(statement))
+    return Applied("applied")
+
+
+async def test_an_event_refused_at_commit_is_recorded_and_does_not_hold_up_the_others(
+    manual: Sidecar, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        dispatch,
+        "HANDLERS",
+        MappingProxyType({**dispatch.HANDLERS, "test.refused": _fails_at_commit}),
+    )
+    bad = delivery(event("test.refused"))
+    others = [delivery(event("x.y")) for _ in range(3)]
+    await manual.deliver(bad)
+    for sent in others:
+        await manual.deliver(sent)
+
+    # One pass: each attempt at the refused event is recorded (it used to roll back with its
+    # transaction, stay the most overdue and end every pass with an error) and, with no backoff
+    # in these tests, it is retried at once up to its limit (3) and parked; the others applied.
+    assert await manual.runtime.worker.run_once() == 3 + 3
+    for sent in others:
+        assert (await db.event(sent.event_id or "")).outcome == "ignored"  # type: ignore[union-attr]
+    row = await db.event(bad.event_id or "")
+    assert row is not None
+    assert (row.attempts, row.outcome, row.applied_at) == (3, "error", None)
+    assert row.parked_at is not None
+    assert row.last_error is not None
+    assert "refused at commit" not in row.last_error  # the type only: no driver text
+
+
+async def test_events_being_applied_elsewhere_end_the_pass(
+    manual: Sidecar, db: Db, committed_engine: AsyncEngine
+) -> None:
+    """Another replica holds the due events (row locks): the pass claims nothing and ends, it
+    does not go round again at once."""
+    sent = [delivery(event("x.y")) for _ in range(3)]
+    for item in sent:
+        await manual.deliver(item)
+    async with committed_engine.connect() as other, other.begin():
+        await other.execute(
+            text("SELECT id FROM payments.webhook_events WHERE event_id = ANY(:ids) FOR UPDATE"),
+            {"ids": [item.event_id for item in sent]},
+        )
+        assert await manual.runtime.worker.run_once() == 0
+    assert await manual.runtime.worker.run_once() == 3
+
+
+async def test_stopping_fails_the_batch_being_written(
+    make_settings: MakeSettings, committed_engine: AsyncEngine
+) -> None:
+    """A delivery whose batch is being written when the sidecar stops is answered (an error,
+    so 503: Razorpay sends it again), never left waiting."""
+    group = GroupCommit(make_settings(), on_stored=lambda stored: None)
+    await group.start()
+    now = datetime.now(UTC)
+    new = NewEvent(
+        event_id=rzp_id("evt"), event_id_source="header", event_type="x.y", payload_json="{}",
+        body_sha256="0" * 64, signed_with="current", received_at=now, next_attempt_at=now,
+    )  # fmt: skip
+    try:
+        async with committed_engine.connect() as other, other.begin():
+            # The same event id inserted and not committed: the batch waits on the unique index.
+            await other.execute(
+                text(
+                    "INSERT INTO payments.webhook_events (id, event_id, event_id_source, "
+                    "event_type, payload, body_sha256, signature_valid, signed_with, received_at, "
+                    "next_attempt_at, attempts) VALUES (gen_random_uuid(), :e, 'header', 'x.y', "
+                    "'{}', :h, true, 'current', now(), now(), 0)"
+                ),
+                {"e": new.event_id, "h": "1" * 64},
+            )
+            pending = asyncio.ensure_future(group.store(new))
+            async with asyncio.timeout(30):
+                while not group._writing:  # the batch is in the database's hands
+                    await asyncio.sleep(0.01)
+            await group.stop()
+            async with asyncio.timeout(5):
+                with pytest.raises(RuntimeError, match="stopping"):
+                    await pending
+    finally:
+        await group.stop()

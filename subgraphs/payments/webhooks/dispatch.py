@@ -191,15 +191,57 @@ async def apply_stored_event(
     now: datetime | None = None,
 ) -> WebhookEvent | None:
     """One attempt at one event (the given one, or the most overdue); None when there was
-    nothing to do (already applied or parked, being applied elsewhere, nothing due)."""
+    nothing to do (already applied or parked, being applied elsewhere, nothing due).
+
+    The handler's errors are caught in its savepoint (`_dispatch`). What fails after it, the
+    COMMIT above all (a deferred check such as the ledger's balance per transaction), rolls the
+    whole attempt back, its bookkeeping included: that attempt is then recorded in a
+    transaction of its own, so the event backs off and is parked at its limit like any other
+    failure instead of staying the most overdue and coming first in every pass."""
     now = now or datetime.now(UTC)
+    claimed: uuid.UUID | None = None
+    try:
+        async with sessionmaker() as session, session.begin():
+            row = await store.claim(session=session, now=now, event_pk=event_pk)
+            if row is None:
+                return None
+            claimed = row.id
+            row.attempts += 1
+            await session.flush()
+            result = await _dispatch(session, row, now)
+            parked = _record(row, result, now, policy)
+    except Exception as exc:
+        if claimed is None:
+            raise  # nothing was claimed (the database is down, say): the caller's to handle
+        log.warning(
+            "webhook apply refused at commit",
+            extra={"event_pk": str(claimed), "error_type": type(exc).__name__},
+        )
+        return await _record_failed_attempt(
+            sessionmaker=sessionmaker, policy=policy, metrics=metrics, path=path,
+            event_pk=claimed, now=now, error=exc,
+        )  # fmt: skip
+    _report(row, result, parked, metrics, path)
+    return row
+
+
+async def _record_failed_attempt(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    policy: RetryPolicy,
+    metrics: WebhookMetrics,
+    path: Path,
+    event_pk: uuid.UUID,
+    now: datetime,
+    error: Exception,
+) -> WebhookEvent | None:
+    """An attempt whose transaction was rolled back after the handler, written down alone."""
     async with sessionmaker() as session, session.begin():
         row = await store.claim(session=session, now=now, event_pk=event_pk)
-        if row is None:
+        if row is None:  # applied after all (the COMMIT's answer was lost), or taken elsewhere
             return None
         row.attempts += 1
-        await session.flush()
-        result = await _dispatch(session, row, now)
+        result = Applied("error", note=describe(error))
         parked = _record(row, result, now, policy)
     _report(row, result, parked, metrics, path)
     return row

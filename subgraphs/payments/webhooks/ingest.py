@@ -106,10 +106,12 @@ class GroupCommit:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        # Taken before cancelling: the writer's `finally` empties `_writing` as it ends.
+        writing = list(self._writing)
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        for item in [*self._writing, *self._queue]:
+        for item in [*writing, *self._queue]:
             if not item.waiter.done():
                 item.waiter.set_exception(RuntimeError("the sidecar is stopping"))
         self._queue.clear()

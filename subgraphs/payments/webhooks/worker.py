@@ -85,14 +85,18 @@ class WebhookWorker:
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Apply the events due by `now` (again while some are: an attempt that failed with no
-        backoff left is due again), up to `batch_size` attempts; how many were attempted."""
+        backoff left is due again), up to `batch_size` attempts; how many were attempted here.
+        Due events another replica is applying (row locked) are not attempted, and a round
+        that could attempt none of its due events ends the pass: no spinning on their locks."""
         attempted = 0
         while attempted < self.batch_size:
             due = await self._due(now, self.batch_size - attempted)
             if not due:
                 break
-            await self._apply_all(due, now)
-            attempted += len(due)
+            claimed = await self._apply_all(due, now)
+            if claimed == 0:
+                break
+            attempted += claimed
         await self._refresh_gauges_when_due()
         return attempted
 
@@ -102,25 +106,36 @@ class WebhookWorker:
                 session=session, now=now or datetime.now(UTC), limit=limit
             )
 
-    async def _apply_all(self, due: Sequence[tuple[uuid.UUID, str]], now: datetime | None) -> None:
-        """The events of one payment in order, different payments concurrently."""
+    async def _apply_all(self, due: Sequence[tuple[uuid.UUID, str]], now: datetime | None) -> int:
+        """The events of one payment in order, different payments concurrently; how many were
+        attempted. A chain that fails (the database went away) stops there, its later events
+        left due so they stay behind the failed one, and does not stop the other chains."""
         chains: dict[str, list[uuid.UUID]] = {}
         for event_pk, key in due:
             chains.setdefault(key, []).append(event_pk)
         gate = asyncio.Semaphore(self.concurrency)
+        claimed = 0
 
         async def chain(events: list[uuid.UUID]) -> None:
+            nonlocal claimed
             async with gate:
                 for event_pk in events:
-                    await self._apply(event_pk, now)
+                    try:
+                        attempted = await self._apply(event_pk, now)
+                    except Exception:
+                        log.warning("webhook event not applied", exc_info=True)
+                        return
+                    claimed += attempted  # after the await: `x += await f()` reads x before it
 
         async with asyncio.TaskGroup() as group:
             for events in chains.values():
                 group.create_task(chain(events))
+        return claimed
 
-    async def _apply(self, event_pk: uuid.UUID, now: datetime | None) -> None:
+    async def _apply(self, event_pk: uuid.UUID, now: datetime | None) -> bool:
+        """Whether the event was attempted here (not already done, nor being applied elsewhere)."""
         with self._in_trace_of(event_pk):
-            await apply_stored_event(
+            row = await apply_stored_event(
                 sessionmaker=self.sessionmaker,
                 policy=self.policy,
                 metrics=self.metrics,
@@ -129,6 +144,7 @@ class WebhookWorker:
                 now=now,
             )
         self._traces.pop(event_pk, None)
+        return row is not None
 
     @contextmanager
     def _in_trace_of(self, event_pk: uuid.UUID) -> Iterator[None]:
