@@ -401,10 +401,16 @@ export function fieldRules(schema: GraphQLSchema, document: DocumentNode): Field
 }
 
 /** @skip/@include of a field, as graphql-js (and @graphql-tools/utils shouldIncludeNode) read
- *  them: skip wins. */
+ *  them: skip wins. A condition that cannot be evaluated (an explicit null for `if`, a variable
+ *  of another operation of the document) counts as included: the field is checked (fail closed),
+ *  and graphql-js's own throw would otherwise reach the client as INTERNAL_SERVER_ERROR. */
 function included(values: Record<string, unknown>, node: FieldNode): boolean {
-  if (getDirectiveValues(GraphQLSkipDirective, node, values)?.if === true) return false;
-  return getDirectiveValues(GraphQLIncludeDirective, node, values)?.if !== false;
+  try {
+    if (getDirectiveValues(GraphQLSkipDirective, node, values)?.if === true) return false;
+    return getDirectiveValues(GraphQLIncludeDirective, node, values)?.if !== false;
+  } catch {
+    return true;
+  }
 }
 
 /** The variable values @skip/@include are evaluated with (generic-auth's: coerced when the

@@ -67,6 +67,24 @@ async def test_fields_left_out_by_include_or_skip_are_not_checked(client: Client
     assert "errors" not in skipped, skipped
 
 
+async def test_a_condition_that_cannot_be_read_checks_the_field(client: Client) -> None:
+    """`@skip(if: $h)` with an explicit null for a nullable variable, or a conditional field of
+    another operation of the document than the one run: the condition cannot be evaluated, so the
+    field is checked as if included (fail closed), never an INTERNAL_SERVER_ERROR."""
+    token = await client.login("customer@example.com")
+    query = "query($h: Boolean = false) { users @skip(if: $h) { totalCount } }"
+    result = await client.gql(query, {"h": None}, token=token)
+    assert codes(result) == [F], result
+    document = "query A { __typename } query B($x: Boolean!) { users @include(if: $x) { id } }"
+    response = await client.http.post(
+        client.stack.url("router"),
+        json={"query": document, "operationName": "A", "variables": {}},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    answer = response.json()
+    assert "INTERNAL_SERVER_ERROR" not in codes(answer), answer
+
+
 async def test_number_literals_beyond_2_53_are_refused_by_the_router(client: Client) -> None:
     admin = await client.login("admin@example.com")
     for literal in ("9007199254740993", "-123456789012345678901234567890", "1e400"):
