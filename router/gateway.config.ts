@@ -139,9 +139,11 @@ export const gatewayConfig = defineConfig<RouterContext>({
       }
     : undefined,
 
-  // Hive Router's Rust query planner and executor (@graphql-hive/router-runtime), the default:
-  // about a quarter less router CPU per request than the gateway's JavaScript (stitching)
-  // planner (docs/router.md); ROUTER_RUST_PLANNER=false selects the JavaScript planner. Its plan
+  // Hive Router's Rust query planner and executor (@graphql-hive/router-runtime), opt-in with
+  // ROUTER_RUST_PLANNER=true: about a quarter less router CPU per request than the gateway's
+  // JavaScript (stitching) planner, but not the default while its executor keeps one result
+  // state per subscription (errors pile up over events) and can leave null in a non-null field
+  // after a failed nested entity fetch (docs/router.md, "The Rust query planner"). Its plan
   // cache is keyed by DocumentNode: no plugin may replace the document (src/plugins.ts
   // useAccessRules). It sends anonymous subgraph operations: useSubgraphOperationNames gives
   // them the client's name. A >2^53 number literal, which it could not hold, is refused earlier

@@ -81,7 +81,12 @@ export class JwksCache {
           if (jwk.use !== undefined && jwk.use !== 'sig') continue;
           if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue;
           try {
-            keys.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+            const fresh = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+            // The same key keeps its object: the verified-token cache trusts a token while its
+            // kid maps to the very key object that verified it, and a refetch (which an unknown
+            // kid can cause once a second) must not empty that cache for unchanged keys.
+            const known = this.keys.get(jwk.kid);
+            keys.set(jwk.kid, known?.equals(fresh) ? known : fresh);
           } catch (e) {
             this.opts.log?.warn({ kid: jwk.kid, err: String(e) }, '[jwt] ignoring an unusable JWKS key');
           }
