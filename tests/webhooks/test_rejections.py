@@ -3,6 +3,7 @@ applied, logged as security events with masked headers and without the body."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from subgraphs.payments.enums import PaymentStatus
+from subgraphs.payments.webhooks.ingest import GroupCommit
 from tests.webhooks.conftest import Db, MakeSettings, Records, Sidecar, running
 from tests.webhooks.factories import (
     PREVIOUS_SECRET,
@@ -219,6 +221,36 @@ async def test_database_down_answers_503(
     assert any(
         r.getMessage().startswith("webhook event could not be stored") for r in security_log.records
     )
+
+
+STUCK_SECONDS = 10.0
+
+
+async def test_a_writer_held_up_past_the_deadline_still_answers_503_in_time(
+    make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database that stops answering without refusing (packets dropped): cancelling the
+    batch's query does not return until the driver gives up, holding the single writer. The
+    delivery is still answered 503 at its own deadline, not when the writer is free again
+    (Razorpay waits 5 s)."""
+
+    async def stuck(self: GroupCommit, events: list[object]) -> list[object]:
+        ends = time.monotonic() + STUCK_SECONDS
+        while time.monotonic() < ends:  # a driver waiting for its cancel to be acknowledged
+            try:
+                await asyncio.sleep(ends - time.monotonic())
+            except asyncio.CancelledError:
+                continue
+        raise ConnectionError("gave up")
+
+    monkeypatch.setattr(GroupCommit, "_commit", stuck)
+    sent = delivery(event("payment.captured", payment=payment_entity(order_id=None)))
+    async with running(make_settings(webhook_store_timeout_seconds=0.5)) as sidecar:
+        began = time.monotonic()
+        refused = await sidecar.deliver(sent)
+        took = time.monotonic() - began
+    assert refused.status_code == 503
+    assert took < STUCK_SECONDS  # the delivery's deadline, not the writer's
 
 
 async def test_a_slow_store_answers_503_fast_and_stores_nothing(

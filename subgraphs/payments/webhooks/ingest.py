@@ -28,6 +28,7 @@ import asyncpg  # type: ignore[import-untyped]
 from shared.config import WebhookSettings
 from shared.db import async_url
 from shared.logging import mask
+from shared.tasks import raise_if_cancelling
 from subgraphs.payments.webhooks import store
 from subgraphs.payments.webhooks.store import NewEvent
 
@@ -35,6 +36,8 @@ log = logging.getLogger("webhooks.ingest")
 
 # Rows per INSERT: bounded so one statement stays well within the statement timeout.
 MAX_BATCH = 256
+# A delivery's answer waits at most this long past its store deadline for its batch.
+ANSWER_MARGIN_SECONDS = 0.5
 
 Verdict = Literal["stored", "duplicate"]
 
@@ -130,14 +133,27 @@ class GroupCommit:
         deadline = loop.time() + self.settings.webhook_store_timeout_seconds
         self._queue.append(_Pending(event, waiter, deadline))
         self._arrived.set()
-        return await waiter
+        try:
+            # Answered by the deadline even when the writer is held up (a cancelled query on a
+            # connection that no longer answers returns only when the driver gives up): the
+            # margin lets the batch's own timeout answer first.
+            async with asyncio.timeout_at(deadline + ANSWER_MARGIN_SECONDS):
+                return await asyncio.shield(waiter)
+        except BaseException:
+            # Given up (timeout, or the request is gone): not stored if not written yet;
+            # stored and answered 503 if its batch commits anyway (Razorpay's retry is then a
+            # duplicate).
+            waiter.cancel()
+            raise
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            raise_if_cancelling()  # a stop() whose CancelledError the driver swallowed
             await self._arrived.wait()
             self._arrived.clear()
             while self._queue:
+                raise_if_cancelling()
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 now = loop.time()
                 live: list[_Pending] = []
