@@ -22,7 +22,7 @@ from subgraphs.payments import access
 from subgraphs.payments.enums import PaymentStatus
 from subgraphs.payments.live.batch import Batcher
 from subgraphs.payments.live.reads import PaymentReads, RevocationReads
-from subgraphs.payments.live.slots import UserSlots
+from subgraphs.payments.live.slots import UserSlots, slots_key
 from subgraphs.payments.models import Payment
 from tests.conftest import Infra
 from tests.payments.factories import insert_payment
@@ -230,3 +230,23 @@ async def test_concurrent_slot_acquisitions_keep_the_limit_across_replicas(redis
     await asyncio.gather(*(replica_a.release(user, slot) for slot in granted))
     again = await asyncio.gather(*(replica_b.acquire(user) for _ in range(6)))
     assert sum(slot is not None for slot in again) == 5
+
+
+async def test_a_slot_taken_for_a_start_that_gave_up_is_given_back(redis: Redis) -> None:
+    """The start gave up (its timeout, or the subscription ended) while its acquisition was
+    queued or in flight: the acquisition still reaches Redis, and the slot it took is released
+    once it is known, instead of counting against the user until its TTL."""
+    user = uuid.uuid4()
+    slots = UserSlots(redis, limit=5, ttl_seconds=600.0)
+    starts = [asyncio.ensure_future(slots.acquire(user)) for _ in range(3)]
+    await asyncio.sleep(0)  # the acquisitions are queued in the batch
+    for start in starts:
+        start.cancel()
+    await asyncio.gather(*starts, return_exceptions=True)
+    # Batches run one after the other: this start is answered after theirs reached Redis.
+    kept = await slots.acquire(user)  # a start that waits keeps its slot
+    assert kept is not None
+    async with asyncio.timeout(30):
+        while await redis.zcard(slots_key(user)) != 1:
+            await asyncio.sleep(0.02)
+    assert await redis.zscore(slots_key(user), kept) is not None

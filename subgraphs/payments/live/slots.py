@@ -15,11 +15,13 @@ still atomic on its own, so the limit holds exactly as with one command per star
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 
 from redis.asyncio import Redis
 
+from shared.tasks import retrieve_outcome
 from subgraphs.payments.live.batch import Batcher
 
 KEY_PREFIX = "payments:live:slots:"
@@ -66,12 +68,30 @@ class UserSlots:
             self._acquire_all, default=False
         )
         self._releases: Batcher[tuple[str, str], bool] = Batcher(self._release_all, default=True)
+        self._giving_back: set[asyncio.Future[None]] = set()  # releases of abandoned starts
 
     async def acquire(self, user_id: uuid.UUID | str) -> str | None:
         """A new slot's id, or None when the user already holds `limit` live slots."""
-        slot = uuid.uuid4().hex
-        taken = await self._acquisitions.get((str(user_id), slot))
-        return slot if taken else None
+        request = (str(user_id), uuid.uuid4().hex)
+        acquisition = asyncio.ensure_future(self._acquisitions.get(request))
+        try:
+            taken = await asyncio.shield(acquisition)
+        except BaseException:
+            # Given up (the start's timeout, or the subscription ended) while the acquisition
+            # may still reach Redis: once it is answered, give back what it took, rather than
+            # let it count against the user until its TTL.
+            acquisition.add_done_callback(lambda done: self._give_back(request, done))
+            raise
+        return request[1] if taken else None
+
+    def _give_back(self, request: tuple[str, str], acquisition: asyncio.Future[bool]) -> None:
+        if acquisition.cancelled() or acquisition.exception() is not None:
+            return
+        if acquisition.result():
+            release = asyncio.ensure_future(self.release(*request))
+            self._giving_back.add(release)
+            release.add_done_callback(self._giving_back.discard)
+            release.add_done_callback(retrieve_outcome)
 
     async def release(self, user_id: uuid.UUID | str, slot: str) -> None:
         await self._releases.get((str(user_id), slot))
