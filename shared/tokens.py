@@ -187,9 +187,10 @@ class TokenVerifier:
     A token that verified is remembered (up to `cache_size` tokens, the oldest forgotten first)
     with its claims until it expires: checking its signature again would give the same answer,
     and an RSA verification is most of what authenticating a request costs. Expiry is checked
-    on every use, and the cache is emptied whenever the keys are refetched (a key taken out of
-    the JWKS stops working at once). Revocation is not a property of the token: callers check
-    it on every request (`shared.context.ensure_not_revoked`)."""
+    on every use, and the cache is emptied whenever a refetch finds the keys changed (a key
+    taken out of the JWKS stops working at once; an unchanged JWKS keeps it). Revocation is not
+    a property of the token: callers check it on every request
+    (`shared.context.ensure_not_revoked`)."""
 
     issuer: str
     audience: str
@@ -201,6 +202,7 @@ class TokenVerifier:
     _fetched_at: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _verified: dict[str, Claims] = field(default_factory=dict)
+    _material: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # kid -> (n, e) loaded
 
     async def _key_for(self, kid: str) -> Any:
         key = self._keys.get(kid)
@@ -214,12 +216,20 @@ class TokenVerifier:
                 except (httpx.HTTPError, ValueError) as exc:
                     raise Unauthenticated("Token keys are unavailable") from exc
                 self._fetched_at = time.monotonic()
-                self._verified.clear()
-                self._keys = {
-                    k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM).key
+                published = {
+                    k["kid"]: k
                     for k in jwks.get("keys", [])
                     if k.get("kty") == "RSA" and "kid" in k
                 }
+                material = {kid: (k.get("n"), k.get("e")) for kid, k in published.items()}
+                if material != self._material:
+                    # A key left, came or changed: what it verified is checked afresh. (Any
+                    # unknown kid causes a refetch: an unchanged JWKS keeps the cache.)
+                    self._verified.clear()
+                    self._material = material
+                    self._keys = {
+                        kid: jwt.PyJWK(k, algorithm=ALGORITHM).key for kid, k in published.items()
+                    }
                 key = self._keys.get(kid)
         if key is None:
             raise Unauthenticated("Invalid token")

@@ -186,6 +186,18 @@ async def test_remembered_tokens_are_forgotten_when_their_key_leaves_the_jwks() 
         await verifier.verify(token)
 
 
+async def test_a_refetch_of_unchanged_keys_keeps_the_remembered_tokens(keys: SigningKeys) -> None:
+    """Anyone can make the verifier refetch (a token naming an unknown kid): when the JWKS did
+    not change, the tokens it remembers stay remembered (only the speed-up was at stake)."""
+    verifier = verifier_for(keys)
+    token = issue(keys)
+    first = await verifier.verify(token)
+    unknown_kid = b64({"alg": "RS256", "kid": "no-such-kid"}) + "." + token.split(".", 1)[1]
+    with pytest.raises(Unauthenticated, match="Invalid token"):
+        await verifier.verify(unknown_kid)  # refetched: same keys
+    assert await verifier.verify(token) is first
+
+
 async def test_remembers_a_bounded_number_of_tokens(keys: SigningKeys) -> None:
     verifier = verifier_for(keys)
     verifier.cache_size = 2
