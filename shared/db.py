@@ -41,6 +41,15 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
+def asyncpg_dsn(database_url: str) -> str:
+    """A `postgresql://` DSN asyncpg itself accepts (for its own connections: the outbox relay's
+    LISTEN, the webhook sidecar's group commit), from any URL form the settings allow."""
+    for prefix in ("postgresql+asyncpg://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql://" + database_url[len(prefix) :]
+    return database_url
+
+
 @dataclass(frozen=True, kw_only=True)
 class DbTimeouts:
     connect_seconds: float = 3.0

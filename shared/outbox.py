@@ -48,7 +48,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import metrics, telemetry
-from shared.db import create_engine, create_sessionmaker
+from shared.db import asyncpg_dsn, create_engine, create_sessionmaker
 from shared.lifetime import Resources
 from shared.tasks import raise_if_cancelling, stop_tasks, wait_event
 
@@ -380,14 +380,6 @@ class OutboxRelay:
             await conn.execute("SELECT 1", timeout=10)
 
 
-def listen_dsn(database_url: str) -> str:
-    """A `postgresql://` DSN asyncpg accepts, from any URL form the settings allow."""
-    for prefix in ("postgresql+asyncpg://", "postgres://"):
-        if database_url.startswith(prefix):
-            return "postgresql://" + database_url[len(prefix) :]
-    return database_url
-
-
 def relay_redis(url: str) -> Redis:
     """The relay's own client: bounded timeouts and no hidden retries while it holds row locks."""
     return Redis.from_url(
@@ -438,7 +430,7 @@ class RelayTask:
             schema=self.schema,
             sessionmaker=create_sessionmaker(engine),
             redis=redis,
-            listen_dsn=listen_dsn(settings.database_url),
+            listen_dsn=asyncpg_dsn(settings.database_url),
             config=self.config,
             on_published=self.on_published,
         )

@@ -16,7 +16,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from devtools.embedded import EmbeddedRedis
-from shared.outbox import OutboxRelay, RelayConfig, listen_dsn, relay_redis, stream_for
+from shared.db import asyncpg_dsn
+from shared.outbox import OutboxRelay, RelayConfig, relay_redis, stream_for
 from tests.events.conftest import wait_for
 from tests.events.support import stream_ids, unpublished, write_events
 
@@ -118,7 +119,7 @@ async def test_the_migrations_notify_so_a_listening_relay_publishes_at_once(
         schema=schema,
         sessionmaker=async_sessionmaker(engine),
         redis=rd,
-        listen_dsn=listen_dsn(events_db),
+        listen_dsn=asyncpg_dsn(events_db),
         config=RelayConfig(poll_interval=30),  # only NOTIFY can explain a fast publish
     )
     await relay.start()

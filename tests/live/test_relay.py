@@ -18,14 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from devtools.embedded import EmbeddedRedis
 from shared.config import PaymentsSettings
-from shared.db import create_engine, create_sessionmaker
+from shared.db import asyncpg_dsn, create_engine, create_sessionmaker
 from shared.lifetime import Resources
 from subgraphs.payments.live.pubsub import payment_channel
 from subgraphs.payments.live.relay import (
     OutboxEvent,
     OutboxRelay,
     RelayConfig,
-    listen_dsn,
     relay_redis,
     relay_task,
 )
@@ -240,7 +239,7 @@ async def test_notify_wakes_the_relay_fast_and_listen_reconnects(
         relay_engine,
         redis,
         stream,
-        dsn=listen_dsn(relay_db),
+        dsn=asyncpg_dsn(relay_db),
         poll_interval=30,
         backoff_initial=0.05,
     )
@@ -291,10 +290,10 @@ async def test_notify_wakes_the_relay_fast_and_listen_reconnects(
         await relay.stop()
 
 
-def test_listen_dsn_accepts_the_settings_url_forms() -> None:
-    assert listen_dsn("postgresql+asyncpg://u:p@h/db") == "postgresql://u:p@h/db"
-    assert listen_dsn("postgres://u:p@h/db") == "postgresql://u:p@h/db"
-    assert listen_dsn("postgresql://u@/db?host=/s") == "postgresql://u@/db?host=/s"
+def test_asyncpg_dsn_accepts_the_settings_url_forms() -> None:
+    assert asyncpg_dsn("postgresql+asyncpg://u:p@h/db") == "postgresql://u:p@h/db"
+    assert asyncpg_dsn("postgres://u:p@h/db") == "postgresql://u:p@h/db"
+    assert asyncpg_dsn("postgresql://u@/db?host=/s") == "postgresql://u@/db?host=/s"
 
 
 async def test_relay_task_runs_one_relay_per_app(

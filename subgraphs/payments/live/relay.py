@@ -20,7 +20,7 @@ from redis.asyncio.client import Pipeline
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import outbox
-from shared.outbox import OutboxEvent, RelayConfig, RunningRelay, listen_dsn, relay_redis
+from shared.outbox import OutboxEvent, RelayConfig, RunningRelay, relay_redis
 from subgraphs.payments.live.pubsub import encode_update, payment_channel
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "OutboxRelay",
     "RelayConfig",
     "RunningRelay",
-    "listen_dsn",
     "payment_id_of",
     "relay_redis",
     "relay_task",

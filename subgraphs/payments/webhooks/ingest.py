@@ -26,7 +26,7 @@ from typing import Literal
 import asyncpg  # type: ignore[import-untyped]
 
 from shared.config import WebhookSettings
-from shared.db import async_url
+from shared.db import asyncpg_dsn
 from shared.logging import mask
 from shared.tasks import raise_if_cancelling
 from subgraphs.payments.webhooks import store
@@ -58,11 +58,6 @@ class _Pending:
 
 
 OnStored = Callable[[Sequence[tuple[uuid.UUID, NewEvent]]], None]
-
-
-def asyncpg_dsn(database_url: str) -> str:
-    """DATABASE_URL (any `postgresql://` form) as asyncpg takes it."""
-    return "postgresql://" + async_url(database_url).removeprefix("postgresql+asyncpg://")
 
 
 # Errors of a batch's content, or of its lock order against another replica's batch (a deadlock
