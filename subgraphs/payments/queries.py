@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from strawberry.types import Info
 
+from shared.db import autocommit_connection
 from shared.money import to_major
 from shared.pagination import After, Connection, First, PageRequest, build_connection
 from shared.scopes import Scope
@@ -58,8 +59,7 @@ async def read_only(context: Context) -> AsyncIterator[AsyncConnection | AsyncSe
         async with context.db() as session:
             yield session
         return
-    async with bind.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit_connection(bind) as connection:
         yield connection
 
 

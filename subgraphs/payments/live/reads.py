@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.types import Uuid
 
+from shared.db import autocommit_connection
 from subgraphs.payments import repository as repo
 from subgraphs.payments.live.batch import Batcher
 from subgraphs.payments.models import Payment, PaymentTransaction
@@ -61,10 +62,11 @@ async def _autocommit(sessionmaker: Sessionmaker) -> AsyncIterator[AsyncSession]
         async with sessionmaker() as session:
             yield session
         return
-    async with bind.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        async with AsyncSession(bind=connection, autoflush=False) as session:
-            yield session
+    async with (
+        autocommit_connection(bind) as connection,
+        AsyncSession(bind=connection, autoflush=False) as session,
+    ):
+        yield session
 
 
 class PaymentReads:
