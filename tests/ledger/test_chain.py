@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 
 from subgraphs.payments.ledger.chain import Leg, UnbalancedPosting, append, canonical, chain_hash
 from subgraphs.payments.ledger.verify import verify_ledger
+from subgraphs.payments.models import OutboxEvent
 from tests.ledger.support import assert_chained
 
 
@@ -150,3 +151,30 @@ async def test_verify_catches_a_row_slipped_in_past_the_head(own_ledger: AsyncEn
         slipped = (await conn.execute(text(last))).scalar_one()
     result = await verify_ledger(db=maker)
     assert (result.ok, result.first_broken_entry_id) == (False, slipped)
+
+
+async def test_the_head_is_locked_after_the_rest_of_the_transaction_is_written(
+    db_session: AsyncSession,
+) -> None:
+    """The head's lock serialises every ledger writer until COMMIT: what the transaction wrote
+    before its ledger rows (a status change, its history, its event) is sent first, so only the
+    ledger rows and the head are written while it is held."""
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = db_session.bind.engine  # type: ignore[union-attr]
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        with db_session.no_autoflush:  # as the services' sessions (shared.db)
+            db_session.add(OutboxEvent(type="payments:test", data={}))
+            await append(
+                session=db_session, legs=movement(100), currency="INR", now=datetime.now(UTC)
+            )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    locked = next(i for i, s in enumerate(statements) if "ledger_head" in s and "FOR UPDATE" in s)
+    assert any("INSERT INTO payments.outbox_events" in s for s in statements[:locked])
+    after = [" ".join(s.split()[:3]) for s in statements[locked + 1 :]]
+    assert after == ["INSERT INTO payments.ledger_entries", "UPDATE payments.ledger_head SET"]

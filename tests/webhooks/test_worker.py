@@ -225,3 +225,50 @@ async def test_stopping_fails_the_batch_being_written(
                     await pending
     finally:
         await group.stop()
+
+
+async def test_the_worker_yields_to_deliveries_being_stored(
+    make_settings: MakeSettings, committed_engine: AsyncEngine
+) -> None:
+    """`GroupCommit.quiet`, which the worker awaits before each attempt: it returns once no
+    delivery waits to be stored, and after its bound when one still does (a flood that never
+    pauses cannot stall applying)."""
+    group = GroupCommit(make_settings(), on_stored=lambda stored: None)
+    await group.start()
+    now = datetime.now(UTC)
+    new = NewEvent(
+        event_id=rzp_id("evt"), event_id_source="header", event_type="x.y", payload_json="{}",
+        body_sha256="0" * 64, signed_with="current", received_at=now, next_attempt_at=now,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(30):
+            await group.quiet(30)  # nothing waits: at once
+        async with committed_engine.connect() as other:
+            transaction = await other.begin()
+            # The same event id inserted and not committed: the batch waits on the unique index.
+            await other.execute(
+                text(
+                    "INSERT INTO payments.webhook_events (id, event_id, event_id_source, "
+                    "event_type, payload, body_sha256, signature_valid, signed_with, received_at, "
+                    "next_attempt_at, attempts) VALUES (gen_random_uuid(), :e, 'header', 'x.y', "
+                    "'{}', :h, true, 'current', now(), now(), 0)"
+                ),
+                {"e": new.event_id, "h": "1" * 64},
+            )
+            pending = asyncio.ensure_future(group.store(new))
+            async with asyncio.timeout(30):
+                while not group._writing:  # the batch is in the database's hands
+                    await asyncio.sleep(0.01)
+            waiting = asyncio.ensure_future(group.quiet(30))
+            for _ in range(20):
+                await asyncio.sleep(0)
+            assert not waiting.done()  # a delivery waits to be stored: the worker waits too
+            async with asyncio.timeout(30):
+                await group.quiet(0.01)  # bounded: returns although the delivery still waits
+            assert group._writing
+            await transaction.rollback()  # the batch goes through, the delivery is answered
+            async with asyncio.timeout(30):
+                assert (await pending).verdict == "stored"
+                await waiting
+    finally:
+        await group.stop()

@@ -4,8 +4,9 @@ A writer locks the single `ledger_head` row (`SELECT ... FOR UPDATE`) in its own
 numbers its rows `last_seq + 1, ...`, chains each `hash = SHA-256(previous hash || "\\n" ||
 canonical(row))` and moves the head. Concurrent writers queue on that row lock until the first
 commits, so the chain cannot fork (and `seq` is unique besides); a writer that rolls back leaves
-the head where it was. The lock is held from the first ledger write to COMMIT: keep the rest of
-such a transaction short (it is: a payment's status change).
+the head where it was. The lock is held from the first ledger write to COMMIT: what the
+transaction wrote before is flushed first, and the rest of such a transaction is short (a
+payment's status change).
 
 Balance is checked here (per currency, debits = credits) and again by the database at COMMIT (a
 deferred constraint trigger), so a bug here cannot store an unbalanced transaction.
@@ -119,6 +120,9 @@ async def append(
     written = [leg for leg in legs if leg.amount_minor != 0]
     if not written:
         return []
+    # Everything else the transaction wrote so far goes first: the head's lock is then held only
+    # for the ledger rows, the head and what follows them to COMMIT.
+    await session.flush()
     head = await session.scalar(
         select(LedgerHead)
         .where(LedgerHead.id == 1)

@@ -20,6 +20,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.routing import Route
 
 from shared import telemetry
+from shared.app import lean_gc
 from shared.config import WebhookSettings, webhook_settings
 from shared.db import create_sessionmaker
 from shared.lifetime import running
@@ -74,6 +75,7 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
             raise RuntimeError("REDIS_URL must be set (make dev sets it)")
         engine = create_webhook_engine(settings)
         sessionmaker = create_sessionmaker(engine)
+        ingest = GroupCommit(settings, on_stored=_nobody)
         worker = WebhookWorker(
             sessionmaker=sessionmaker,
             policy=policy,
@@ -82,7 +84,11 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
             batch_size=settings.webhook_worker_batch_size,
             concurrency=settings.webhook_worker_concurrency,
             retention=timedelta(days=settings.webhook_event_retention_days),
+            yield_to=ingest.quiet,
         )
+        if settings.webhook_worker_enabled:
+            # Without the background worker (tests drive `worker.run_once()`) nothing is woken.
+            ingest.on_stored = worker.stored
         runtime = Runtime(
             settings=settings,
             metrics=metrics,
@@ -91,11 +97,7 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
             sessionmaker=sessionmaker,
             redis=create_redis(settings.redis_url),
             worker=worker,
-            # Without the background worker (tests drive `worker.run_once()`) nothing is woken.
-            ingest=GroupCommit(
-                settings,
-                on_stored=worker.stored if settings.webhook_worker_enabled else _nobody,
-            ),
+            ingest=ingest,
         )
         app.state.webhooks = runtime
         if not settings.webhook_secrets():
@@ -119,7 +121,8 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
             async with running(background, runtime):
                 ops.check_with([webhook_secret, *dependency_checks(runtime)])
                 ops.details_with(details)
-                yield
+                with lean_gc():
+                    yield
                 ops.check_with(None)
                 ops.details_with(None)
         finally:

@@ -206,9 +206,9 @@ async def apply_stored_event(
             if row is None:
                 return None
             claimed = row.id
-            row.attempts += 1
-            await session.flush()
             result = await _dispatch(session, row, now)
+            # Counted with the outcome: one UPDATE of the row, at COMMIT.
+            row.attempts += 1
             parked = _record(row, result, now, policy)
     except Exception as exc:
         if claimed is None:

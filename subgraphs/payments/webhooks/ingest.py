@@ -17,6 +17,7 @@ neighbours; a delivery whose request already gave up (503) is not stored at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -79,6 +80,9 @@ class GroupCommit:
         self._queue: list[_Pending] = []
         self._writing: list[_Pending] = []
         self._arrived = asyncio.Event()
+        # Set while no delivery waits to be stored (the worker applies in the gaps: `quiet`).
+        self._quiet = asyncio.Event()
+        self._quiet.set()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -114,6 +118,7 @@ class GroupCommit:
                 item.waiter.set_exception(RuntimeError("the sidecar is stopping"))
         self._queue.clear()
         self._writing = []
+        self._quiet.set()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -127,6 +132,7 @@ class GroupCommit:
         waiter: asyncio.Future[Stored] = loop.create_future()
         deadline = loop.time() + self.settings.webhook_store_timeout_seconds
         self._queue.append(_Pending(event, waiter, deadline))
+        self._quiet.clear()
         self._arrived.set()
         try:
             # Answered by the deadline even when the writer is held up (a cancelled query on a
@@ -141,10 +147,21 @@ class GroupCommit:
             waiter.cancel()
             raise
 
+    async def quiet(self, at_most: float) -> None:
+        """Until no delivery waits to be stored (each answered or given up), or `at_most`
+        seconds: the worker applies in the gaps between bursts, so a burst of deliveries is not
+        slowed by applying on the same event loop, and a sustained flood cannot stall it."""
+        if self._quiet.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(at_most):
+                await self._quiet.wait()
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             raise_if_cancelling()  # a stop() whose CancelledError the driver swallowed
+            self._quiet.set()  # every delivery so far is answered
             await self._arrived.wait()
             self._arrived.clear()
             while self._queue:

@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -46,6 +46,12 @@ DEFAULT_RETENTION = timedelta(days=30)
 GAUGE_INTERVAL_SECONDS = 1.0
 # Trace contexts of stored events kept for the worker (while tracing), oldest dropped first.
 MAX_TRACE_CONTEXTS = 10_000
+# Before each attempt the worker waits, at most this long, until no delivery waits to be stored
+# (`ingest.GroupCommit.quiet`): applying shares the event loop with answering Razorpay, and a
+# burst of deliveries is answered first; a flood that never pauses still lets the worker apply.
+YIELD_MAX_SECONDS = 0.05
+
+YieldTo = Callable[[float], Awaitable[None]]
 
 
 class WebhookWorker:
@@ -59,6 +65,7 @@ class WebhookWorker:
         batch_size: int,
         concurrency: int = 1,
         retention: timedelta = DEFAULT_RETENTION,
+        yield_to: YieldTo | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.policy = policy
@@ -67,6 +74,7 @@ class WebhookWorker:
         self.batch_size = batch_size
         self.concurrency = max(1, concurrency)
         self.retention = retention
+        self.yield_to = yield_to
         self._pruned_at: datetime | None = None
         self._counted_at = 0.0
         self.backlog: dict[str, int] | None = None  # last counted: waiting, parked (/readyz)
@@ -120,6 +128,8 @@ class WebhookWorker:
             nonlocal claimed
             async with gate:
                 for event_pk in events:
+                    if self.yield_to is not None:
+                        await self.yield_to(YIELD_MAX_SECONDS)
                     try:
                         attempted = await self._apply(event_pk, now)
                     except Exception:
