@@ -17,7 +17,6 @@ neighbours; a delivery whose request already gave up (503) is not stored at all.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -29,7 +28,7 @@ import asyncpg  # type: ignore[import-untyped]
 from shared.config import WebhookSettings
 from shared.db import asyncpg_dsn
 from shared.logging import mask
-from shared.tasks import raise_if_cancelling
+from shared.tasks import raise_if_cancelling, wait_event
 from subgraphs.payments.webhooks import store
 from subgraphs.payments.webhooks.store import NewEvent
 
@@ -151,11 +150,8 @@ class GroupCommit:
         """Until no delivery waits to be stored (each answered or given up), or `at_most`
         seconds: the worker applies in the gaps between bursts, so a burst of deliveries is not
         slowed by applying on the same event loop, and a sustained flood cannot stall it."""
-        if self._quiet.is_set():
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(at_most):
-                await self._quiet.wait()
+        if not self._quiet.is_set():
+            await wait_event(self._quiet, at_most)  # a stop() racing the timeout still stops
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
