@@ -139,15 +139,16 @@ export const gatewayConfig = defineConfig<RouterContext>({
       }
     : undefined,
 
-  // Hive Router's Rust query planner and executor (@graphql-hive/router-runtime), opt-in with
-  // ROUTER_RUST_PLANNER=true: about a quarter less router CPU per request than the gateway's
-  // JavaScript (stitching) planner, but not the default while its executor keeps one result
-  // state per subscription (errors pile up over events) and can leave null in a non-null field
-  // after a failed nested entity fetch (docs/router.md, "The Rust query planner"). Its plan
-  // cache is keyed by DocumentNode: no plugin may replace the document (src/plugins.ts
+  // Hive Router's Rust query planner and executor (@graphql-hive/router-runtime), the default
+  // (ROUTER_RUST_PLANNER=false: the gateway's JavaScript stitching planner): a third less router
+  // CPU per request. Its JavaScript executor is patched at install (router/patches/, applied by
+  // patch-package in postinstall; an install fails when the patch no longer applies): each
+  // subscription event is answered on its own, a null in a non-null position nulls its parent,
+  // and an operation that ran always has `data` (docs/router.md, "The Rust query planner"). Its
+  // plan cache is keyed by DocumentNode: no plugin may replace the document (src/plugins.ts
   // useAccessRules). It sends anonymous subgraph operations: useSubgraphOperationNames gives
-  // them the client's name. A >2^53 number literal, which it could not hold, is refused earlier
-  // (src/guards.ts numberLiteralsRule).
+  // them the client's name. A number literal beyond 2^53, which it could not hold, is refused
+  // earlier (src/guards.ts numberLiteralsRule).
   ...(settings.rustPlanner ? { unifiedGraphHandler } : {}),
 
   // HMAC upstream signature: useUpstreamSigning (plugins:, first), not the gateway's

@@ -5,6 +5,7 @@ make one entity fetch fail in the middle of an operation or of a subscription.""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -90,7 +91,5 @@ def _reset(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RD)
     except OSError:
         pass
-    try:
+    with contextlib.suppress(OSError):
         sock.close()
-    except OSError:
-        pass
