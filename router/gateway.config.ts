@@ -78,6 +78,12 @@ const wsOptions = {
 const transportEntries: TransportEntryAdditions = {
   '*.http': {
     options: {
+      // No in-flight de-duplication of identical subgraph queries: its key holds the request id
+      // (propagateHeaders), so it could only ever merge identical fetches of one client request,
+      // which neither planner makes; and it cost every query a key string of the whole body and
+      // headers and a structuredClone of the result (@graphql-tools/executor-http 3.4.1
+      // handleInflightRequest, lines 681-858).
+      deduplicateInflightRequests: false,
       subscriptions: {
         kind: 'ws',
         // Headers of the upstream WebSocket upgrade request (the subgraph's request-id
@@ -157,6 +163,11 @@ export const gatewayConfig = defineConfig<RouterContext>({
   // File uploads (GraphQL multipart request spec), forwarded to the subgraph as multipart
   // (@graphql-tools/executor-http); bounded and CSRF-checked by useMultipartGuard.
   multipart: true,
+  // The Rust planner batches entity fetches itself (BatchFetch plan nodes, one request per
+  // subgraph and step): the gateway's batching executor (@graphql-tools/batch-execute, a
+  // DataLoader per subgraph and request) only added a tick and its bookkeeping to each fetch.
+  // The JavaScript planner keeps it: it merges the root fields it delegates one by one.
+  ...(settings.rustPlanner ? { __experimental__batchExecution: false } : {}),
 
   // Headers for every subgraph HTTP request, and (WebSocket) in the subscribe payload's
   // extensions.headers. Values come from the context (useUpstreamValues), which covers
