@@ -28,7 +28,7 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-router/node_modules/.installed: router/package.json router/package-lock.json
+router/node_modules/.installed: router/package.json router/package-lock.json $(wildcard router/patches/*.patch)
 	cd router && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

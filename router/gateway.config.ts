@@ -78,6 +78,12 @@ const wsOptions = {
 const transportEntries: TransportEntryAdditions = {
   '*.http': {
     options: {
+      // No in-flight de-duplication of identical subgraph queries: its key holds the request id
+      // (propagateHeaders), so it could only ever merge identical fetches of one client request,
+      // which neither planner makes; and it cost every query a key string of the whole body and
+      // headers and a structuredClone of the result (@graphql-tools/executor-http 3.4.1
+      // handleInflightRequest, lines 681-858).
+      deduplicateInflightRequests: false,
       subscriptions: {
         kind: 'ws',
         // Headers of the upstream WebSocket upgrade request (the subgraph's request-id
@@ -139,15 +145,16 @@ export const gatewayConfig = defineConfig<RouterContext>({
       }
     : undefined,
 
-  // Hive Router's Rust query planner and executor (@graphql-hive/router-runtime), opt-in with
-  // ROUTER_RUST_PLANNER=true: about a quarter less router CPU per request than the gateway's
-  // JavaScript (stitching) planner, but not the default while its executor keeps one result
-  // state per subscription (errors pile up over events) and can leave null in a non-null field
-  // after a failed nested entity fetch (docs/router.md, "The Rust query planner"). Its plan
-  // cache is keyed by DocumentNode: no plugin may replace the document (src/plugins.ts
+  // Hive Router's Rust query planner and executor (@graphql-hive/router-runtime), the default
+  // (ROUTER_RUST_PLANNER=false: the gateway's JavaScript stitching planner): a third less router
+  // CPU per request. Its JavaScript executor is patched at install (router/patches/, applied by
+  // patch-package in postinstall; an install fails when the patch no longer applies): each
+  // subscription event is answered on its own, a null in a non-null position nulls its parent,
+  // and an operation that ran always has `data` (docs/router.md, "The Rust query planner"). Its
+  // plan cache is keyed by DocumentNode: no plugin may replace the document (src/plugins.ts
   // useAccessRules). It sends anonymous subgraph operations: useSubgraphOperationNames gives
-  // them the client's name. A >2^53 number literal, which it could not hold, is refused earlier
-  // (src/guards.ts numberLiteralsRule).
+  // them the client's name. A number literal beyond 2^53, which it could not hold, is refused
+  // earlier (src/guards.ts numberLiteralsRule).
   ...(settings.rustPlanner ? { unifiedGraphHandler } : {}),
 
   // HMAC upstream signature: useUpstreamSigning (plugins:, first), not the gateway's
@@ -156,6 +163,11 @@ export const gatewayConfig = defineConfig<RouterContext>({
   // File uploads (GraphQL multipart request spec), forwarded to the subgraph as multipart
   // (@graphql-tools/executor-http); bounded and CSRF-checked by useMultipartGuard.
   multipart: true,
+  // The Rust planner batches entity fetches itself (BatchFetch plan nodes, one request per
+  // subgraph and step): the gateway's batching executor (@graphql-tools/batch-execute, a
+  // DataLoader per subgraph and request) only added a tick and its bookkeeping to each fetch.
+  // The JavaScript planner keeps it: it merges the root fields it delegates one by one.
+  ...(settings.rustPlanner ? { __experimental__batchExecution: false } : {}),
 
   // Headers for every subgraph HTTP request, and (WebSocket) in the subscribe payload's
   // extensions.headers. Values come from the context (useUpstreamValues), which covers

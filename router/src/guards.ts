@@ -129,11 +129,13 @@ export function variablesProblem(variables: unknown): string | undefined {
 
 /**
  * A validation rule: a number literal in the document beyond JavaScript's exact integer range
- * (an integer literal of more than 2^53 in magnitude, or a float literal that is not finite) is
+ * (an integer or float literal of more than 2^53 in magnitude, or one that is not finite) is
  * refused with BAD_USER_INPUT, as the same number in the variables is. Such a literal can only
  * reach a custom scalar (JSON): `Int` and `Float` arguments refuse it in validation already. The
  * gateway would pass it on rounded, and the Rust query planner cannot hold an integer beyond 64
- * bits at all (it answered INTERNAL_SERVER_ERROR).
+ * bits at all (it answered INTERNAL_SERVER_ERROR). Within the range, the Rust planner prints a
+ * literal as the number it denotes (`2.0` as `2`, `1e3` as `1000`, object keys sorted), as a
+ * number in the variables reaches the subgraph: the JSON value is kept, not its spelling.
  */
 export function numberLiteralsRule(context: ValidationContext): ASTVisitor {
   const refuse = (node: ASTNode) => {
@@ -159,7 +161,9 @@ export function numberLiteralsRule(context: ValidationContext): ASTVisitor {
     },
     FloatValue(node) {
       if (checkedByGraphQL()) return;
-      if (!Number.isFinite(Number(node.value))) refuse(node);
+      // The variables' rule: a float beyond 2^53 (1e19) would reach the subgraph as an integer.
+      const n = Number(node.value);
+      if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) refuse(node);
     },
   };
 }

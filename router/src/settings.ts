@@ -158,7 +158,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     // Multipart (file upload) request bodies: a 2 MiB avatar plus room for the form framing.
     maxUploadBytes: int(env, 'ROUTER_MAX_UPLOAD_BYTES', 2 * 1024 * 1024 + 256 * 1024, 1024, 100_000_000),
     trustProxy: bool(env, 'ROUTER_TRUST_PROXY', false),
-    rustPlanner: bool(env, 'ROUTER_RUST_PLANNER', false),
+    rustPlanner: bool(env, 'ROUTER_RUST_PLANNER', true),
     metrics: bool(env, 'ROUTER_METRICS', true),
     metricsPort,
     metricsHost: str(env, 'ROUTER_METRICS_HOST') ?? host,

@@ -75,6 +75,21 @@ async def test_an_integer_beyond_64_bits_in_a_json_literal(client: Client) -> No
     refused(await client.gql(query, token=admin))
 
 
+async def test_a_float_beyond_2_53_in_a_json_literal(client: Client) -> None:
+    admin = await client.login("admin@example.com")
+    # As in the variables: 1e19 would reach the subgraph as the integer 10000000000000000000
+    # (the Rust planner prints literals by value), so the router refuses it before planning.
+    # (The key is unknown too: the message shows that the router refused, not the subgraph.)
+    for literal in ("1e19", "-9007199254740993.0"):
+        query = f'mutation {{ setSystemConfig(key: "k", value: {{n: {literal}}}) {{key}} }}'
+        result = await client.gql(query, token=admin)
+        refused(result)
+        assert "outside the supported range" in result["errors"][0]["message"], result
+    result = await client.gql(SET, {"key": "k", "value": {"n": 1e19}}, token=admin)
+    refused(result)
+    assert "outside the supported range" in result["errors"][0]["message"], result
+
+
 async def test_avatar_uploads_are_rate_limited_per_user(client: Client) -> None:
     email = f"avatars-{uuid.uuid4().hex[:8]}@example.com"
     registered = await client.gql(
