@@ -203,11 +203,14 @@ def _command(*args: str) -> bytes:
 
 
 class _Replies(asyncio.Protocol):
-    """One Redis connection: commands written as they come, replies handed out in order."""
+    """One Redis connection: replies handed out in the order the commands were sent. The
+    commands of one turn of the event loop go out in one write (requests that arrived together
+    check together: one system call, and one wake-up of Redis, instead of one each)."""
 
     def __init__(self) -> None:
         self._transport: asyncio.Transport | None = None
         self._waiting: deque[asyncio.Future[Any]] = deque()
+        self._outgoing: list[bytes] = []
         self._buffer = b""
         self.open = False
 
@@ -221,8 +224,15 @@ class _Replies(asyncio.Protocol):
             reply.set_exception(RedisConnectionError("Connection closed by server."))
             return reply
         self._waiting.append(reply)  # even when its caller gives up: replies come in order
-        self._transport.write(command)
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outgoing.append(command)
         return reply
+
+    def _flush(self) -> None:
+        outgoing, self._outgoing = self._outgoing, []
+        if self.open and self._transport is not None and outgoing:
+            self._transport.write(b"".join(outgoing))
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer + data if self._buffer else data
@@ -252,6 +262,7 @@ class _Replies(asyncio.Protocol):
 
     def close(self) -> None:
         self.open = False
+        self._outgoing = []
         if self._transport is not None:
             self._transport.abort()
         self._fail(RedisConnectionError("Connection closed."))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
@@ -89,3 +91,30 @@ async def test_a_connection_the_server_closed_is_replaced(redis: Redis, reads: K
     for client in mine:
         await redis.client_kill_filter(_id=client["id"])
     assert await reads.mget(key) == ["1"]  # retried on a fresh connection
+
+
+async def test_reads_made_in_one_turn_of_the_loop_go_out_in_one_write(
+    redis: Redis, reads: KeyReads
+) -> None:
+    key = f"test:reads:{uuid.uuid4().hex}"
+    await redis.set(key, "1", ex=60)
+    assert await reads.mget(key) == ["1"]  # connected
+    protocol = reads._protocol
+    assert protocol is not None
+    assert protocol._transport is not None
+    transport = protocol._transport
+    writes: list[bytes] = []
+    write = transport.write
+
+    def counted(data: bytes | bytearray | memoryview) -> None:
+        writes.append(bytes(data))
+        write(data)
+
+    protocol._transport = cast(Any, SimpleNamespace(write=counted, abort=transport.abort))
+    try:
+        answers = await asyncio.gather(*(reads.mget(key, f"{key}:{i}") for i in range(20)))
+    finally:
+        protocol._transport = transport
+    assert answers == [["1", None]] * 20
+    assert len(writes) == 1
+    assert writes[0].count(b"MGET") == 20
