@@ -38,11 +38,12 @@ from shared import input_guard, router_signature, telemetry
 from shared.config import Settings
 from shared.context import DepsT, SubgraphContext, authenticate, client_ip, forwarded_ip
 from shared.db import DbTimeouts, create_engine, create_sessionmaker
+from shared.key_reads import KeyReads
 from shared.lifetime import Background, Resources, running
 from shared.logging import configure_logging
 from shared.metrics import operation_metrics, outbox_pending, parse_operation_names
 from shared.ops import Check, Ops, dependency_checks
-from shared.redis import KeyReads, create_redis
+from shared.redis import create_redis
 from shared.schema import SubgraphSchema
 from shared.tokens import TokenVerifier
 
@@ -61,7 +62,7 @@ ReadinessDetails = Callable[[], dict[str, Any]]
 @dataclass(frozen=True)
 class SubgraphResources(Resources):
     """A subgraph's lifetime resources: the shared ones plus its access-token verifier and the
-    connection its requests' revocation checks share (`shared.redis.KeyReads`)."""
+    connection its requests' revocation checks share (`shared.key_reads.KeyReads`)."""
 
     verifier: TokenVerifier
     revocations: KeyReads

@@ -23,8 +23,8 @@ from strawberry.fastapi import BaseContext
 
 from shared.config import Settings
 from shared.errors import DomainError, ServiceUnavailable, Unauthenticated
+from shared.key_reads import KeyReads
 from shared.outages import is_dependency_failure
-from shared.redis import KeyReads
 from shared.scopes import Role
 from shared.tokens import LEEWAY_SECONDS, Claims, TokenVerifier, http_jwks_fetcher
 

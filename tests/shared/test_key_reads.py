@@ -1,4 +1,4 @@
-"""`shared.redis.KeyReads`: the requests' revocation reads pipelined on a connection of their
+"""`shared.key_reads.KeyReads`: the requests' revocation reads pipelined on a connection of their
 own read what the client reads, each its own answer, and survive a lost connection."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from shared.redis import KeyReads, create_redis, parse_reply
+from shared.key_reads import KeyReads, parse_reply
+from shared.redis import create_redis
 from tests.conftest import Infra
 
 REPLIES = [
