@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -37,6 +38,7 @@ from shared import input_guard, router_signature, telemetry
 from shared.config import Settings
 from shared.context import DepsT, SubgraphContext, authenticate, client_ip, forwarded_ip
 from shared.db import DbTimeouts, create_engine, create_sessionmaker
+from shared.key_reads import KeyReads
 from shared.lifetime import Background, Resources, running
 from shared.logging import configure_logging
 from shared.metrics import operation_metrics, outbox_pending, parse_operation_names
@@ -47,15 +49,23 @@ from shared.tokens import TokenVerifier
 
 ROUTER_WS_CREDENTIAL = "x-router-signature"
 
+# FastAPI's own OpenTelemetry layer asks on every request whether a provider is configured (three
+# lookups through os.environ, about 1% of the payments subgraph's CPU under the list query).
+# While the process does not trace (OTEL_* unset: `shared.telemetry`), it is off, as in the
+# webhook sidecar; when it traces, FastAPI's defaults stay.
+NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
 ReadinessCheck = Callable[["SubgraphResources"], Awaitable[None]]
 ReadinessDetails = Callable[[], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class SubgraphResources(Resources):
-    """A subgraph's lifetime resources: the shared ones plus its access-token verifier."""
+    """A subgraph's lifetime resources: the shared ones plus its access-token verifier and the
+    connection its requests' revocation checks share (`shared.key_reads.KeyReads`)."""
 
     verifier: TokenVerifier
+    revocations: KeyReads
 
 
 ContextFactory = Callable[[Request | WebSocket], Awaitable[SubgraphContext[Any]]]
@@ -145,7 +155,7 @@ class SubgraphGraphQL(GraphQL[SubgraphContext[Any], None]):
             context.router_verified = True
         authorization = params.get("Authorization", params.get("authorization"))
         context.principal, context.auth_error = await authenticate(
-            authorization, verifier=self.resources.verifier, redis=self.resources.redis
+            authorization, verifier=self.resources.verifier, redis=self.resources.revocations
         )
         return None
 
@@ -211,16 +221,18 @@ def create_subgraph_app(
             application_name=settings.service_name,
             timeouts=DbTimeouts.from_settings(settings),
         )
+        redis = create_redis(
+            settings.redis_url,
+            socket_timeout=settings.redis_socket_timeout_seconds,
+            connect_timeout=settings.redis_connect_timeout_seconds,
+        )
         resources = SubgraphResources(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
-            redis=create_redis(
-                settings.redis_url,
-                socket_timeout=settings.redis_socket_timeout_seconds,
-                connect_timeout=settings.redis_connect_timeout_seconds,
-            ),
+            redis=redis,
             verifier=deps.token_verifier(settings),
+            revocations=KeyReads(redis),
         )
         app.state.resources = resources
         graphql.resources = resources
@@ -236,6 +248,7 @@ def create_subgraph_app(
         finally:
             await ops.settle()
             deps.close()
+            await resources.revocations.aclose()
             await resources.redis.aclose()
             await engine.dispose()
 
@@ -245,7 +258,7 @@ def create_subgraph_app(
             principal, auth_error = await authenticate(
                 connection.headers.get("authorization"),
                 verifier=resources.verifier,
-                redis=resources.redis,
+                redis=resources.revocations,
             )
         else:  # WebSocket: authenticated from connection_init, in on_ws_connect
             principal, auth_error = None, None
@@ -275,6 +288,7 @@ def create_subgraph_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        telemetry=None if telemetry.enabled() else NO_NATIVE_TELEMETRY,
     )
     app.state.schema = schema
     app.state.deps = deps

@@ -23,6 +23,7 @@ from strawberry.fastapi import BaseContext
 
 from shared.config import Settings
 from shared.errors import DomainError, ServiceUnavailable, Unauthenticated
+from shared.key_reads import KeyReads
 from shared.outages import is_dependency_failure
 from shared.scopes import Role
 from shared.tokens import LEEWAY_SECONDS, Claims, TokenVerifier, http_jwks_fetcher
@@ -211,7 +212,7 @@ def bearer_token(value: Any) -> str | None:
 
 
 async def authenticate(
-    authorization: Any, *, verifier: TokenVerifier, redis: Redis
+    authorization: Any, *, verifier: TokenVerifier, redis: Redis | KeyReads
 ) -> tuple[Principal | None, DomainError | None]:
     """The caller named by an Authorization value: (principal, None), (None, error) or anonymous."""
     if authorization is None or authorization == "":
@@ -235,7 +236,7 @@ async def authenticate(
     return principal, None
 
 
-async def ensure_not_revoked(principal: Principal, redis: Redis) -> None:
+async def ensure_not_revoked(principal: Principal, redis: Redis | KeyReads) -> None:
     """Raise UNAUTHENTICATED when the token expired or was revoked (token, session or user).
 
     Checked once per request, and again on every event of a long-lived subscription."""

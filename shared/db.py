@@ -9,11 +9,14 @@ dependency failure (`shared.outages`): SERVICE_UNAVAILABLE, not a hang.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -21,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util.typing import TupleAny, Unpack
 
 from shared import telemetry
 
@@ -107,3 +112,135 @@ async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConne
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
+
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _DriverSql:
+    """A statement as asyncpg runs it: the SQL text, its parameters' names in `$n` order with
+    the values the statement carries itself (literals it was built with), and the SQLAlchemy
+    type processors of the parameters and the columns (None where a value passes as it is)."""
+
+    sql: str
+    names: tuple[str, ...]
+    own_values: Mapping[str, Any]
+    binds: tuple[Processor | None, ...]
+    results: tuple[Processor | None, ...] | None  # None: no column needs one
+
+
+@dataclass(frozen=True, eq=False)
+class ReadStatement:
+    """A Core SELECT that `read_all` can run on the driver's own connection: compiled once
+    (per dialect), run with its parameters by name. Statements that SQLAlchemy must rewrite
+    per execution are refused when compiled (`expanding` parameters: use `= ANY(:array)`),
+    and so are columns whose result type SQLAlchemy only processes knowing the driver's type
+    code (`Numeric` as asyncpg returns it)."""
+
+    statement: Select[Unpack[TupleAny]]
+    _compiled: dict[type[Dialect], _DriverSql] = field(default_factory=dict, repr=False)
+
+    def driver_sql(self, dialect: Dialect) -> _DriverSql:
+        compiled = self._compiled.get(type(dialect))
+        if compiled is None:
+            compiled = self._compiled[type(dialect)] = _compile(self.statement, dialect)
+        return compiled
+
+
+def _compile(statement: Select[Unpack[TupleAny]], dialect: Dialect) -> _DriverSql:
+    compiled = statement.compile(dialect=dialect)
+    if compiled.post_compile_params or compiled.literal_execute_params:
+        raise TypeError("ReadStatement: expanding parameters are rewritten per execution")
+    names = tuple(compiled.positiontup or ())
+    binds = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    own_values = {
+        name: compiled.binds[name].effective_value
+        for name in names
+        if not compiled.binds[name].required
+    }
+    results: list[Processor | None] = []
+    for column in statement.selected_columns:
+        try:
+            results.append(column.type.dialect_impl(dialect).result_processor(dialect, None))
+        except Exception as error:  # needs the driver's type code
+            raise TypeError(f"ReadStatement: column {column.key!r} needs SQLAlchemy") from error
+    return _DriverSql(
+        sql=str(compiled),
+        names=names,
+        own_values=own_values,
+        binds=binds,
+        results=tuple(results) if any(results) else None,
+    )
+
+
+async def read_all(
+    bind: AsyncEngine | AsyncConnection | AsyncSession,
+    read: ReadStatement,
+    params: Mapping[str, Any],
+) -> Sequence[Sequence[Any]]:
+    """Every row of `read`, outside a transaction when `bind` is an engine.
+
+    With an engine (and nothing listening to its statement events: tracing, a test's statement
+    counter), the statement runs on a pooled connection's asyncpg connection directly, with no
+    BEGIN/ROLLBACK and none of SQLAlchemy's per-execution work (statement cache key, execution
+    context, result object, row processing): about a third of the CPU of the same read through
+    an autocommit `AsyncConnection` (docs/performance.md). The bounds stay: the pool's
+    checkout timeout, asyncpg's command timeout and the server's statement timeout are the
+    connection's own. A pooled connection found closed (PostgreSQL restarted) is dropped and
+    another one taken; one lost during the read is a `ConnectionError` (SERVICE_UNAVAILABLE,
+    `shared.outages`); a connection that failed other than by a PostgreSQL error (lost, timed
+    out, cancelled) is dropped, never handed out again. Rows are asyncpg records (or tuples
+    when a column has a result processor). Otherwise the statement goes through SQLAlchemy on
+    `bind`."""
+    rows: Sequence[Sequence[Any]]
+    if isinstance(bind, AsyncEngine):
+        if not bind.sync_engine.dispatch.before_cursor_execute:
+            return await _driver_read(bind, read.driver_sql(bind.dialect), params)
+        async with autocommit_connection(bind) as connection:
+            rows = (await connection.execute(read.statement, params)).all()
+        return rows
+    rows = (await bind.execute(read.statement, params)).all()
+    return rows
+
+
+async def _driver_read(
+    engine: AsyncEngine, compiled: _DriverSql, params: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    values = {**compiled.own_values, **params} if compiled.own_values else params
+    args = [
+        values[name] if process is None else process(values[name])
+        for name, process in zip(compiled.names, compiled.binds, strict=True)
+    ]
+    pooled = await engine.raw_connection()
+    driver: Any  # asyncpg.Connection
+    try:
+        driver = pooled.driver_connection
+        if driver.is_closed():  # closed while idle in the pool: nothing was sent yet
+            pooled.invalidate()
+            await greenlet_spawn(pooled.close)
+            pooled = await engine.raw_connection()
+            driver = pooled.driver_connection
+        try:
+            rows: Sequence[Sequence[Any]] = await driver.fetch(compiled.sql, *args)
+        except BaseException as error:
+            if isinstance(error, asyncpg.PostgresError):
+                raise
+            lost = driver.is_closed()
+            # Outside the greenlet SQLAlchemy terminates the driver connection without waiting.
+            pooled.invalidate(error if isinstance(error, Exception) else None)
+            if lost and isinstance(error, asyncpg.InterfaceError):
+                raise ConnectionError("the PostgreSQL connection was lost") from error
+            raise
+    finally:
+        # Back to the pool, which may close it (an overflow connection): that awaits.
+        await greenlet_spawn(pooled.close)
+    if compiled.results is None:
+        return rows
+    processors = compiled.results
+    return [
+        tuple(value if p is None else p(value) for p, value in zip(processors, row, strict=True))
+        for row in rows
+    ]

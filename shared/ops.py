@@ -117,6 +117,10 @@ class RequestIdMiddleware:
         self.app = app
         self.requests = requests
         self.latency = latency
+        # The metrics' children by label values (a few paths x status codes), looked up once:
+        # `labels()` takes a lock and builds its key on every call.
+        self._counted: dict[tuple[str, int], Counter] = {}
+        self._timed: dict[str, Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -159,8 +163,16 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
             if scope["type"] == "http":
                 path = scope["path"] if scope["path"] in LABELLED_PATHS else "other"
-                self.requests.labels(path=path, status=str(status)).inc()
-                self.latency.labels(path=path).observe(elapsed)
+                counted = self._counted.get((path, status))
+                if counted is None:
+                    counted = self._counted[path, status] = self.requests.labels(
+                        path=path, status=str(status)
+                    )
+                counted.inc()
+                timed = self._timed.get(path)
+                if timed is None:
+                    timed = self._timed[path] = self.latency.labels(path=path)
+                timed.observe(elapsed)
 
 
 def _access(scope: Scope, status: int, elapsed: float, record: AccessRecord) -> None:

@@ -1,10 +1,17 @@
-"""Per-request DataLoaders (created with each request's context, never shared between users)."""
+"""Per-request DataLoaders (created with each request's context, never shared between users).
+
+Each loader is made when a request first uses it (`Loaders`): making one costs a few
+microseconds (aiodataloader checks its batch function with `asyncio.iscoroutinefunction`), and
+most requests use none or one of them.
+"""
 
 from __future__ import annotations
 
 import uuid
+from asyncio import Future
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 from aiodataloader import DataLoader
 
@@ -16,9 +23,33 @@ from subgraphs.payments.models import LedgerEntry, Payment, PaymentTransaction
 
 
 class PaymentByIdLoader(DataLoader[uuid.UUID, Payment | None]):
+    """Payments by id. A list page primes it with every row it lists, and few requests then
+    load one of them: a primed row is kept as it is and only becomes a cached future if it is
+    loaded (a future per row was about 2 us each, 20 per page). Same semantics as
+    aiodataloader's `prime`: a key already known keeps its value."""
+
     def __init__(self, db: DbAccess) -> None:
         super().__init__()
         self._db = db
+        self._primed: dict[uuid.UUID, Payment | None] = {}
+
+    def prime(self, key: uuid.UUID, value: Payment | None) -> PaymentByIdLoader:
+        if key not in self._cache:
+            self._primed.setdefault(key, value)
+        return self
+
+    def load(self, key: uuid.UUID) -> Future[Payment | None]:
+        if self._primed and key in self._primed:
+            super().prime(key, self._primed.pop(key))
+        return super().load(key)
+
+    def clear(self, key: uuid.UUID) -> PaymentByIdLoader:
+        self._primed.pop(key, None)
+        return super().clear(key)
+
+    def clear_all(self) -> PaymentByIdLoader:
+        self._primed.clear()
+        return super().clear_all()
 
     async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[Payment | None]:
         async with self._db() as session:
@@ -101,8 +132,24 @@ class PaymentCountByUserIdLoader(DataLoader[uuid.UUID, int]):
 
 class Loaders:
     def __init__(self, db: DbAccess) -> None:
-        self.payment_by_id = PaymentByIdLoader(db)
-        self.transactions_by_payment_id = TransactionsByPaymentIdLoader(db)
-        self.ledger_by_payment_id = LedgerByPaymentIdLoader(db)
-        self.payment_page_by_user_page = PaymentPageByUserPageLoader(db)
-        self.payment_count_by_user_id = PaymentCountByUserIdLoader(db)
+        self._db = db
+
+    @cached_property
+    def payment_by_id(self) -> PaymentByIdLoader:
+        return PaymentByIdLoader(self._db)
+
+    @cached_property
+    def transactions_by_payment_id(self) -> TransactionsByPaymentIdLoader:
+        return TransactionsByPaymentIdLoader(self._db)
+
+    @cached_property
+    def ledger_by_payment_id(self) -> LedgerByPaymentIdLoader:
+        return LedgerByPaymentIdLoader(self._db)
+
+    @cached_property
+    def payment_page_by_user_page(self) -> PaymentPageByUserPageLoader:
+        return PaymentPageByUserPageLoader(self._db)
+
+    @cached_property
+    def payment_count_by_user_id(self) -> PaymentCountByUserIdLoader:
+        return PaymentCountByUserIdLoader(self._db)

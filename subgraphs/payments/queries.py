@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strawberry.types import Info
 
-from shared.db import autocommit_connection
 from shared.money import to_major
 from shared.pagination import After, Connection, First, PageRequest, build_connection
 from shared.scopes import Scope
@@ -48,19 +47,18 @@ async def resolve_payment(
 
 
 @asynccontextmanager
-async def read_only(context: Context) -> AsyncIterator[AsyncConnection | AsyncSession]:
-    """A pooled connection of its own in autocommit mode, for a read that is one statement: no
-    BEGIN and ROLLBACK around it (two round trips, and about a tenth of the subgraph's CPU for
-    the list query), and no ORM session either (a session and its transaction object per
-    request were another tenth: docs/performance.md). When the sessionmaker is bound to
-    something else than an engine (a test's connection), the request's session."""
+async def read_only(context: Context) -> AsyncIterator[AsyncEngine | AsyncSession]:
+    """The engine, for a read that is one statement: the repository runs it on a pooled
+    connection outside a transaction (`shared.db.read_all`: no BEGIN and ROLLBACK, two round
+    trips; no ORM session, nor SQLAlchemy's per-execution work: docs/performance.md). When the
+    sessionmaker is bound to something else than an engine (a test's connection), the
+    request's session."""
     bind = context.sessionmaker.kw.get("bind")
     if not isinstance(bind, AsyncEngine):
         async with context.db() as session:
             yield session
         return
-    async with autocommit_connection(bind) as connection:
-        yield connection
+    yield bind
 
 
 async def resolve_payments(

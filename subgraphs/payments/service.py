@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.context import Principal
 from shared.errors import BadUserInput
@@ -43,7 +43,10 @@ async def get_visible_payment(
 
 
 async def list_payments(
-    *, session: AsyncSession | AsyncConnection, query: PaymentQuery, page: PageRequest
+    *,
+    session: AsyncSession | AsyncConnection | AsyncEngine,
+    query: PaymentQuery,
+    page: PageRequest,
 ) -> Sequence[Payment]:
     return await repo.list_payments(
         session=session, query=query, after=page.after, limit=page.fetch_size

@@ -33,7 +33,7 @@ def test_every_shape_takes_every_filter_as_a_parameter() -> None:
         for cursor in (None, after):
             statement = repo._page_statement(repo._shape(query), cursor is not None)
             expected = {**repo._params(query), **keyset_params(cursor, 21)}
-            assert set(statement.compile().params) == set(expected), query
+            assert set(statement.statement.compile().params) == set(expected), query
 
 
 def test_the_statement_of_a_shape_is_reused() -> None:
