@@ -26,6 +26,7 @@ from shared import router_signature, telemetry
 from shared.authz import AccessRules, PolicyCheck, install_access_rules
 from shared.context import RequestContext
 from shared.errors import Forbidden, map_errors_in_place
+from shared.execution import install_executor
 from shared.input_guard import check_literals, check_variables
 
 FEDERATION_VERSION: Final = "2.7"
@@ -195,4 +196,5 @@ def build_schema(
         ],
     )
     schema.access_rules = install_access_rules(schema, policies or {})
+    install_executor(schema)
     return schema
