@@ -22,6 +22,10 @@ own `coerce_output_value` (enums through a lookup table that gives the same name
 `enum_output`), a null or undefined coercion refused, and every error handled by
 `handle_field_error` at the field's path.
 
+Within a selection set (`execute_fields`), such fields are served inline, without the response
+path object graphql-core makes per field (made only when an error needs it); the other fields,
+the handling of awaitables and errors are graphql-core's.
+
 `is_awaitable` is answered from the value's type once that type is known not to be awaitable
 (an `__await__` on the class is what makes a value awaitable); coroutines and generators are
 always tested in full.
@@ -44,15 +48,14 @@ from graphql import (
     Undefined,
 )
 from graphql.execution.executor import to_nodes
-from graphql.pyutils import inspect
+from graphql.pyutils import Path, gather_with_cancel, inspect
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 
 if TYPE_CHECKING:
-    from graphql.execution.collect_fields import FieldDetailsList
-    from graphql.pyutils import Path
+    from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
     from strawberry import Schema
 
 __all__ = ["SubgraphExecutor", "enum_output", "install_executor", "is_awaitable", "plain_fields"]
@@ -200,6 +203,10 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         # The plan of each field group (by its identity, which collect_subfields memoises:
         # the 20 rows of a page share their groups), the group kept alive beside it.
         self._plans: dict[int, tuple[FieldDetailsList, PlainField | None]] = {}
+        self._group_plans: dict[
+            int,
+            tuple[GroupedFieldSet, list[tuple[str, FieldDetailsList, PlainField | None]] | None],
+        ] = {}
         self._fast = manager is None or not manager.middlewares
 
     def _plan(
@@ -213,6 +220,88 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         self._plans[id(field_details_list)] = (field_details_list, plain)
         return plain
 
+    def _group_plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
+    ) -> list[tuple[str, FieldDetailsList, PlainField | None]] | None:
+        """The plan of a whole selection set (memoised by its identity like the field groups),
+        None when none of its fields is served plainly."""
+        entry = self._group_plans.get(id(grouped_field_set))
+        if entry is not None:
+            return entry[1]
+        plan: list[tuple[str, FieldDetailsList, PlainField | None]] | None = []
+        for response_name, field_details_list in grouped_field_set.items():
+            planned = self._plans.get(id(field_details_list))
+            plain = (
+                planned[1] if planned is not None else self._plan(parent_type, field_details_list)
+            )
+            plan.append((response_name, field_details_list, plain))  # type: ignore[union-attr]
+        if not any(plain is not None for _, _, plain in plan or ()):
+            plan = None
+        self._group_plans[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_fields` (same results, same handling of awaitables and
+        errors), with plain fields served inline: no `Path` unless an error needs one."""
+        plan = self._group_plan(parent_type, grouped_field_set) if self._fast else None
+        if plan is None:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        is_awaitable_ = self.is_awaitable
+        awaitable_fields: list[str] = []
+        general = super().execute_field
+        try:
+            for response_name, field_details_list, plain in plan:
+                if plain is not None:
+                    result = self._serve_plain(
+                        plain,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        path,
+                        response_name,
+                        position_context,
+                    )
+                else:
+                    result = general(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                    if result is Undefined:
+                        continue
+                results[response_name] = result
+                if is_awaitable_(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
@@ -221,16 +310,30 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        if not self._fast:
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
+        plain = None
+        if self._fast:
+            planned = self._plans.get(id(field_details_list))
+            plain = (
+                planned[1] if planned is not None else self._plan(parent_type, field_details_list)
             )
-        planned = self._plans.get(id(field_details_list))
-        plain = planned[1] if planned is not None else self._plan(parent_type, field_details_list)
         if plain is None:
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
+        return self._serve_plain(
+            plain, parent_type, source, field_details_list, path.prev, path.key, position_context
+        )
+
+    def _serve_plain(
+        self,
+        plain: PlainField,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        parent_path: Path | None,
+        response_name: str | int,
+        position_context: Any,
+    ) -> Any:
         try:
             result = plain.getter(source)
             if result is None or result is Undefined:
@@ -244,7 +347,11 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
                 raise result
             if type(result) not in _not_awaitable and self.is_awaitable(result):
                 return self._complete_awaitable(
-                    parent_type, field_details_list, path, result, position_context
+                    parent_type,
+                    field_details_list,
+                    Path(parent_path, response_name, parent_type.name),
+                    result,
+                    position_context,
                 )
             coerced = plain.coerce(result)
             if coerced is Undefined or coerced is None:
@@ -256,7 +363,12 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
             assert field_def is not None
-            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
+            self.handle_field_error(
+                raw_error,
+                field_def.type,
+                field_details_list,
+                Path(parent_path, response_name, parent_type.name),
+            )
             return None
         return coerced
 
