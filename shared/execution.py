@@ -22,6 +22,10 @@ own `coerce_output_value` (enums through a lookup table that gives the same name
 `enum_output`), a null or undefined coercion refused, and every error handled by
 `handle_field_error` at the field's path.
 
+A field of an object or list type read from an attribute the same way (no resolver, no field
+extension, no rule) has the attribute read directly instead of through Strawberry's wrapper and
+the middleware lookup; its completion (lists, objects, their errors) is graphql-core's.
+
 Within a selection set (`execute_fields`), such fields are served inline, without the response
 path object graphql-core makes per field (made only when an error needs it); the other fields,
 the handling of awaitables and errors are graphql-core's.
@@ -148,6 +152,23 @@ class PlainField:
         )
 
 
+class AttributeField:
+    """How to serve one attribute-read field of an object or list type: the attribute read
+    directly instead of through Strawberry's resolver wrapper, then graphql-core's completion."""
+
+    __slots__ = ("field", "getter", "resolve")
+
+    def __init__(
+        self, resolve: Callable[..., Any], getter: Callable[[Any], Any], field: GraphQLField
+    ) -> None:
+        self.resolve = resolve  # the resolver this was made for: served only while unchanged
+        self.getter = getter
+        self.field = field
+
+
+Served = PlainField | AttributeField
+
+
 def _getter(default_resolver: Callable[[Any, str], Any], name: str) -> Callable[[Any], Any]:
     if default_resolver is getattr and "." not in name:
         return operator.attrgetter(name)
@@ -162,10 +183,10 @@ def _leaf_of(type_: GraphQLOutputType) -> tuple[GraphQLLeafType, bool] | None:
     return None
 
 
-def plain_fields(schema: Schema) -> dict[int, tuple[GraphQLField, PlainField]]:
-    """Every leaf field of the built schema whose resolver is Strawberry's attribute read,
-    keyed by the id of its `GraphQLField` (kept alive beside it)."""
-    found: dict[int, tuple[GraphQLField, PlainField]] = {}
+def plain_fields(schema: Schema) -> dict[int, tuple[GraphQLField, Served]]:
+    """Every field of the built schema whose resolver is Strawberry's attribute read (leaf or
+    not), keyed by the id of its `GraphQLField` (kept alive beside it)."""
+    found: dict[int, tuple[GraphQLField, Served]] = {}
     name_converter = schema.config.name_converter
     default_resolver = schema.config.default_resolver
     for gql_type in schema._schema.type_map.values():
@@ -180,13 +201,14 @@ def plain_fields(schema: Schema) -> dict[int, tuple[GraphQLField, PlainField]]:
                 continue
             if not field.is_basic_field or gql_field.resolve.__name__ != _BASIC_RESOLVER_NAME:
                 continue
+            getter = _getter(default_resolver, field.python_name)
             leaf = _leaf_of(gql_field.type)
-            if leaf is None:
-                continue
-            plain = PlainField(
-                gql_field.resolve, _getter(default_resolver, field.python_name), *leaf
+            served: Served = (
+                PlainField(gql_field.resolve, getter, *leaf)
+                if leaf is not None
+                else AttributeField(gql_field.resolve, getter, gql_field)
             )
-            found[id(gql_field)] = (gql_field, plain)
+            found[id(gql_field)] = (gql_field, served)
     return found
 
 
@@ -194,7 +216,7 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor serving attribute-read leaf fields in one step (module docstring).
     `install_executor` makes one subclass per schema, with that schema's `plain` table."""
 
-    plain: Mapping[int, tuple[GraphQLField, PlainField]] = {}
+    plain: Mapping[int, tuple[GraphQLField, Served]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -202,16 +224,16 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # The plan of each field group (by its identity, which collect_subfields memoises:
         # the 20 rows of a page share their groups), the group kept alive beside it.
-        self._plans: dict[int, tuple[FieldDetailsList, PlainField | None]] = {}
+        self._plans: dict[int, tuple[FieldDetailsList, Served | None]] = {}
         self._group_plans: dict[
             int,
-            tuple[GroupedFieldSet, list[tuple[str, FieldDetailsList, PlainField | None]] | None],
+            tuple[GroupedFieldSet, list[tuple[str, FieldDetailsList, Served | None]] | None],
         ] = {}
         self._fast = manager is None or not manager.middlewares
 
     def _plan(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> PlainField | None:
+    ) -> Served | None:
         field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
         entry = self.plain.get(id(field_def)) if field_def is not None else None
         plain = None
@@ -222,13 +244,13 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _group_plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> list[tuple[str, FieldDetailsList, PlainField | None]] | None:
+    ) -> list[tuple[str, FieldDetailsList, Served | None]] | None:
         """The plan of a whole selection set (memoised by its identity like the field groups),
         None when none of its fields is served plainly."""
         entry = self._group_plans.get(id(grouped_field_set))
         if entry is not None:
             return entry[1]
-        plan: list[tuple[str, FieldDetailsList, PlainField | None]] | None = []
+        plan: list[tuple[str, FieldDetailsList, Served | None]] | None = []
         for response_name, field_details_list in grouped_field_set.items():
             planned = self._plans.get(id(field_details_list))
             plain = (
@@ -261,7 +283,7 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         general = super().execute_field
         try:
             for response_name, field_details_list, plain in plan:
-                if plain is not None:
+                if isinstance(plain, PlainField):
                     result = self._serve_plain(
                         plain,
                         parent_type,
@@ -269,6 +291,15 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
                         field_details_list,
                         path,
                         response_name,
+                        position_context,
+                    )
+                elif plain is not None:
+                    result = self._serve_attribute(
+                        plain,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
                         position_context,
                     )
                 else:
@@ -320,9 +351,55 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
+        if isinstance(plain, AttributeField):
+            return self._serve_attribute(
+                plain, parent_type, source, field_details_list, path, position_context
+            )
         return self._serve_plain(
             plain, parent_type, source, field_details_list, path.prev, path.key, position_context
         )
+
+    def _serve_attribute(
+        self,
+        attribute: AttributeField,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_field` with the attribute read in place of the resolver."""
+        field_def = attribute.field
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
+        try:
+            result = attribute.getter(source)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    async def _await_completed(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
 
     def _serve_plain(
         self,

@@ -33,6 +33,12 @@ class Colour(enum.Enum):
 
 
 @strawberry.type
+class Child:
+    name: str
+    colour: Colour | None
+
+
+@strawberry.type
 class Row:
     id: strawberry.ID
     amount: decimal.Decimal
@@ -43,6 +49,9 @@ class Row:
     flag: bool
     note: str | None
     maybe_colour: Colour | None
+    children: list[Child]
+    first_child: Child | None
+    tags: list[str | None]
     secret: str = strawberry.federation.field(requires_scopes=[["admin"]])
     owner_note: str = strawberry.federation.field(authenticated=True)
 
@@ -62,6 +71,9 @@ def row(i: int, **overrides: Any) -> Row:
         "flag": bool(i % 2),
         "note": None if i % 3 else f"note {i}",
         "maybe_colour": None if i % 2 else Colour.GREEN,
+        "children": [Child(name=f"child {i}.{j}", colour=Colour.RED) for j in range(2)],
+        "first_child": Child(name=f"first {i}", colour=None) if i % 2 else None,
+        "tags": ["a", None, str(i)],
         "secret": f"secret {i}",
         "owner_note": f"owner {i}",
     }
@@ -83,6 +95,9 @@ ROWS: dict[str, list[Row]] = {
     "null": [row(1, note=None), row(2, id=None)],
     "error": [row(1, note=ValueError("an exception as the value"))],
     "bad_enum": [row(1, colour="green")],  # a plain string, not the enum
+    "null_list": [row(1, children=None)],
+    "null_child": [row(1, children=[Child(name="x", colour=None), None])],
+    "bad_child": [row(1, first_child=Child(name=None, colour=None))],  # type: ignore[arg-type]
 }
 
 
@@ -105,7 +120,10 @@ class Query:
 
 SCHEMA = build_schema(query=Query, router_secret=None, scalar_overrides=SCALAR_OVERRIDES)
 
-LEAVES = "id amount at colour count ratio flag note maybeColour computed"
+LEAVES = (
+    "id amount at colour count ratio flag note maybeColour computed tags"
+    " children { name colour } firstChild { name c: colour }"
+)
 QUERY = "query($kind: String!) { rows(kind: $kind) { %s } }"
 
 
@@ -168,7 +186,10 @@ def test_rule_less_attribute_fields_take_the_fast_path_and_ruled_ones_do_not() -
     assert not served_plainly("Row", "secret")
     assert not served_plainly("Row", "ownerNote")
     assert ("Row", "secret") in SCHEMA.access_rules.rules
-    # A resolver of its own, or an object type: the general path.
+    # Object and list attributes: read directly, completed by graphql-core.
+    for name in ("children", "firstChild", "tags"):
+        assert served_plainly("Row", name), name
+    # A resolver of its own: the general path.
     assert not served_plainly("Row", "computed")
     assert not served_plainly("Query", "rows")
 
@@ -203,6 +224,12 @@ async def test_answers_are_identical_to_the_general_path(kind: str) -> None:
             "note": None,
             "maybeColour": None,
             "computed": "computed 00000000-0000-0000-0000-000000000001",
+            "tags": ["a", None, "1"],
+            "children": [
+                {"name": "child 1.0", "colour": "RED"},
+                {"name": "child 1.1", "colour": "RED"},
+            ],
+            "firstChild": {"name": "first 1", "c": None},
         }
 
 
