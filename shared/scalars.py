@@ -64,6 +64,8 @@ def parse_decimal(value: object) -> decimal.Decimal:
 
 
 def serialize_decimal(value: object) -> str:
+    if type(value) is decimal.Decimal and value.is_finite():  # the common case, in one test
+        return format(value, "f")
     if isinstance(value, bool) or not isinstance(value, decimal.Decimal | int):
         raise TypeError(f"Decimal cannot represent {type(value).__name__} (floats are refused)")
     number = decimal.Decimal(value)
@@ -90,6 +92,8 @@ def parse_datetime(value: object) -> datetime:
 
 
 def serialize_datetime(value: object) -> str:
+    if type(value) is datetime and value.utcoffset() is not None:  # the common case
+        return value.isoformat()
     if not isinstance(value, datetime):
         raise TypeError(f"DateTime cannot represent {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:

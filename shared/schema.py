@@ -1,22 +1,26 @@
 """How every subgraph assembles its Strawberry federation schema.
 
 `SubgraphSchema` maps errors to the contract's codes on every path (see `shared.errors`);
-`build_schema` adds the request guard (router signature, token, and the input every field refuses:
-see `shared.input_guard`) and the parser/validation caches and installs the field access rules
-(see `shared.authz`).
+`build_schema` adds one extension, `SubgraphOperation` (the request guard: router signature,
+token, and the input every field refuses, see `shared.input_guard`; the parse and validation
+caches; the access log's operation name), installs the field access rules (see `shared.authz`)
+and the executor (see `shared.execution`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final, TypeVar
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse
+from strawberry.extensions import SchemaExtension
 from strawberry.scalars import is_scalar
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
@@ -26,6 +30,7 @@ from shared import router_signature, telemetry
 from shared.authz import AccessRules, PolicyCheck, install_access_rules
 from shared.context import RequestContext
 from shared.errors import Forbidden, map_errors_in_place
+from shared.execution import install_executor
 from shared.input_guard import check_literals, check_variables
 
 FEDERATION_VERSION: Final = "2.7"
@@ -55,50 +60,95 @@ class SubgraphSchema(strawberry.federation.Schema):
                     error.message = _SUGGESTION.sub("", error.message).strip()
 
 
-def request_guard(router_secret: str | None) -> type[SchemaExtension]:
-    """An extension refusing operations not signed by the router, sent with a bad token, or
-    carrying input no field accepts (`shared.input_guard`)."""
+PREPARED_CACHE_SIZE: Final = 1024
+"""Distinct query texts whose parsed document and validation errors a schema remembers."""
 
-    class RequestGuard(SchemaExtension):
-        variables_checked = False
 
-        def on_operation(self) -> Iterator[None]:
-            execution = self.execution_context
-            context: RequestContext = execution.context
-            if router_secret is not None and not context.router_verified:
-                # Before the signature: signing re-serialises the variables, which must not meet
-                # a depth or an integer the serialiser refuses.
-                check_variables(execution.variables)
-                self.variables_checked = True
-            signed = (
-                router_secret is None
-                or context.router_verified
-                or router_signature.verify(
-                    router_secret,
-                    execution.query,
-                    execution.variables,
-                    execution.operation_extensions,
-                )
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    document: DocumentNode
+    errors: tuple[GraphQLError, ...]
+
+
+class SubgraphOperation(SchemaExtension):
+    """The one per-request extension of `build_schema` (each extension costs Strawberry a
+    context manager per hook per request): the request guard, the parse and validation
+    caches and the access log's operation name.
+
+    - Guard (`on_operation`): operations not signed by the router, with a bad token, or
+      carrying input no field accepts (`shared.input_guard`) are refused.
+    - Caches (`on_operation`, once the guard passed): the query text's document and
+      validation errors, parsed and validated once per distinct text and schema (keyed by the
+      text, not by the document, whose hash walks the whole tree). A text that does not parse
+      is left to Strawberry's parse step, which reports it as before.
+    - Operation name for the access log (`shared.telemetry.record_operation`), after the
+      operation.
+    """
+
+    router_secret: str | None = None
+    prepare: Callable[[str, tuple[type[ASTValidationRule], ...]], Prepared | None]
+    variables_checked = False
+
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        context: RequestContext = execution.context
+        router_secret = self.router_secret
+        if router_secret is not None and not context.router_verified:
+            # Before the signature: signing re-serialises the variables, which must not meet
+            # a depth or an integer the serialiser refuses.
+            check_variables(execution.variables)
+            self.variables_checked = True
+        signed = (
+            router_secret is None
+            or context.router_verified
+            or router_signature.verify(
+                router_secret,
+                execution.query,
+                execution.variables,
+                execution.operation_extensions,
             )
-            if not signed:
-                raise Forbidden("Requests must come through the router")
-            if router_secret is not None:
-                context.router_verified = True  # X-Forwarded-For is the router's: trusted
-            yield
+        )
+        if not signed:
+            raise Forbidden("Requests must come through the router")
+        if router_secret is not None:
+            context.router_verified = True  # X-Forwarded-For is the router's: trusted
+        if execution.graphql_document is None and execution.query and not execution.parse_options:
+            prepared = self.prepare(execution.query, execution.validation_rules)
+            if prepared is not None:
+                execution.graphql_document = prepared.document
+                # A list of its own: Strawberry's error processing rewrites it in place.
+                execution.pre_execution_errors = list(prepared.errors)
+        yield
+        telemetry.record_operation(execution.operation_name)
 
-        def on_execute(self) -> Iterator[None]:
-            # Here rather than in on_operation: Strawberry drops errors raised there for
-            # subscriptions, which would end them with a bare `complete`.
-            execution = self.execution_context
-            context: RequestContext = execution.context
-            if context.auth_error is not None:
-                raise context.auth_error
-            if not self.variables_checked:
-                check_variables(execution.variables)
-            check_literals(execution.graphql_document, execution.query)
-            yield
+    def on_execute(self) -> Iterator[None]:
+        # Here rather than in on_operation: Strawberry drops errors raised there for
+        # subscriptions, which would end them with a bare `complete`.
+        execution = self.execution_context
+        context: RequestContext = execution.context
+        if context.auth_error is not None:
+            raise context.auth_error
+        if not self.variables_checked:
+            check_variables(execution.variables)
+        check_literals(execution.graphql_document, execution.query)
+        yield
 
-    return RequestGuard
+
+def subgraph_operation(router_secret: str | None) -> type[SubgraphOperation]:
+    """The `SubgraphOperation` of one schema; `build_schema` binds its caches to the schema."""
+    return type("SubgraphOperation", (SubgraphOperation,), {"router_secret": router_secret})
+
+
+def _bind_prepared_cache(extension: type[SubgraphOperation], schema: GraphQLSchema) -> None:
+    @lru_cache(maxsize=PREPARED_CACHE_SIZE)
+    def prepare(query: str, rules: tuple[type[ASTValidationRule], ...]) -> Prepared | None:
+        try:
+            document = parse(query)
+        except Exception:  # reported by Strawberry's own parse step
+            return None
+        return Prepared(document, tuple(validate_document(schema, document, rules)))
+
+    extension.prepare = staticmethod(prepare)
 
 
 _PASS = 0  # a scalar or an enum: graphql-core's value is the Python value
@@ -178,6 +228,7 @@ def build_schema(
     router_secret: str | None,
     scalar_overrides: dict[object, Any] | None = None,
 ) -> SubgraphSchema:
+    operation = subgraph_operation(router_secret)
     schema = SubgraphSchema(
         query=query,
         mutation=mutation,
@@ -186,13 +237,12 @@ def build_schema(
         federation_version=FEDERATION_VERSION,
         scalar_overrides=scalar_overrides,
         extensions=[
-            request_guard(router_secret),
-            # Factories: the LRU caches themselves live at module level, shared by requests.
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            # Operation and resolver spans while tracing; else only the access log's name.
-            telemetry.GraphQLTracing if telemetry.enabled() else telemetry.OperationName,
+            operation,
+            # Operation and resolver spans, only while tracing.
+            *([telemetry.GraphQLTracing] if telemetry.enabled() else []),
         ],
     )
+    _bind_prepared_cache(operation, schema._schema)
     schema.access_rules = install_access_rules(schema, policies or {})
+    install_executor(schema)
     return schema

@@ -254,18 +254,20 @@ class AccessRecord:
 access_record: ContextVar[AccessRecord | None] = ContextVar("access_record", default=None)
 
 
-def _record_operation(name: str | None) -> None:
+def record_operation(name: str | None) -> None:
+    """Tell the access log of the request being served which operation it ran."""
     record = access_record.get()
     if record is not None and name:
         record.operation_name = name[:100]
 
 
 class OperationName(SchemaExtension):
-    """Tells the access log which operation a request ran (always installed, nearly free)."""
+    """Tells the access log which operation a request ran (`shared.schema.SubgraphOperation`
+    does it too: this one is the base of `GraphQLTracing`)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
-        _record_operation(self.execution_context.operation_name)
+        record_operation(self.execution_context.operation_name)
 
 
 _traced_fields: dict[tuple[str, str], bool] = {}
@@ -318,7 +320,7 @@ class GraphQLTracing(OperationName):
                 }
                 span.set_attribute("graphql.error.codes", sorted(codes))
             span.end()
-            _record_operation(name)
+            record_operation(name)
 
     def resolve(
         self,

@@ -154,7 +154,7 @@ class Payment:
             razorpay_payment_id=row.razorpay_payment_id,
             created_at=row.created_at,
             updated_at=row.updated_at,
-            priority=PaymentPriority[row.priority],
+            priority=_PRIORITIES[row.priority],
             fee=to_major(row.fee_minor, currency),
             net_amount=to_major(row.amount_minor - row.fee_minor, currency),
             row_id=row.id,
@@ -165,6 +165,7 @@ E = TypeVar("E", bound=Enum)
 
 _TYPES = {member.value: member for member in PaymentType}
 _STATUSES = {member.value: member for member in PaymentStatus}
+_PRIORITIES = PaymentPriority.__members__  # by name, as PaymentPriority[name] (same KeyError)
 
 
 def _member(members: dict[str, E], enum: type[E], value: str) -> E:

@@ -65,6 +65,25 @@ def test_decimal_serializes_without_exponent_and_refuses_floats() -> None:
             serialize_decimal(bad)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0",
+        "-0",
+        "-0.00",
+        "0.10",
+        "1E+2",
+        "1E-7",
+        "-123456789012345678901234567890.123456789",
+        "99.99",
+    ],
+)
+def test_decimal_output_is_the_general_formatting(text: str) -> None:
+    # The common case (a finite Decimal) is answered first; the answer is the general path's.
+    value = decimal.Decimal(text)
+    assert serialize_decimal(value) == format(decimal.Decimal(value), "f")
+
+
 def test_datetime_output_is_iso_8601_with_offset() -> None:
     moment = datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
     assert serialize_datetime(moment) == "2024-05-01T10:00:00.123456+00:00"

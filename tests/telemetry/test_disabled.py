@@ -59,7 +59,9 @@ def test_no_endpoint_installs_nothing() -> None:
     assert result["exporter_loaded"] is False
     assert "OpenTelemetryMiddleware" not in result["middleware"]
     assert "GraphQLTracing" not in result["extensions"]
-    assert "OperationName" in result["extensions"]  # the access log's, nothing else
+    # The access log's operation name is recorded by the one operation extension (with the
+    # guard and the caches); nothing of tracing.
+    assert result["extensions"] == ["OperationMetrics", "SubgraphOperation"]
     log = result["log"]
     assert isinstance(log, dict)
     assert log["trace_id"] is None
