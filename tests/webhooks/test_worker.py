@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.config import webhook_settings
 from shared.ops import package_version
@@ -198,23 +198,10 @@ async def test_stopping_fails_the_batch_being_written(
     so 503: Razorpay sends it again), never left waiting."""
     group = GroupCommit(make_settings(), on_stored=lambda stored: None)
     await group.start()
-    now = datetime.now(UTC)
-    new = NewEvent(
-        event_id=rzp_id("evt"), event_id_source="header", event_type="x.y", payload_json="{}",
-        body_sha256="0" * 64, signed_with="current", received_at=now, next_attempt_at=now,
-    )  # fmt: skip
+    new = _delivery()
     try:
         async with committed_engine.connect() as other, other.begin():
-            # The same event id inserted and not committed: the batch waits on the unique index.
-            await other.execute(
-                text(
-                    "INSERT INTO payments.webhook_events (id, event_id, event_id_source, "
-                    "event_type, payload, body_sha256, signature_valid, signed_with, received_at, "
-                    "next_attempt_at, attempts) VALUES (gen_random_uuid(), :e, 'header', 'x.y', "
-                    "'{}', :h, true, 'current', now(), now(), 0)"
-                ),
-                {"e": new.event_id, "h": "1" * 64},
-            )
+            await _hold_event_id(other, new.event_id)
             pending = asyncio.ensure_future(group.store(new))
             async with asyncio.timeout(30):
                 while not group._writing:  # the batch is in the database's hands
@@ -235,26 +222,13 @@ async def test_the_worker_yields_to_deliveries_being_stored(
     pauses cannot stall applying)."""
     group = GroupCommit(make_settings(), on_stored=lambda stored: None)
     await group.start()
-    now = datetime.now(UTC)
-    new = NewEvent(
-        event_id=rzp_id("evt"), event_id_source="header", event_type="x.y", payload_json="{}",
-        body_sha256="0" * 64, signed_with="current", received_at=now, next_attempt_at=now,
-    )  # fmt: skip
+    new = _delivery()
     try:
         async with asyncio.timeout(30):
             await group.quiet(30)  # nothing waits: at once
         async with committed_engine.connect() as other:
             transaction = await other.begin()
-            # The same event id inserted and not committed: the batch waits on the unique index.
-            await other.execute(
-                text(
-                    "INSERT INTO payments.webhook_events (id, event_id, event_id_source, "
-                    "event_type, payload, body_sha256, signature_valid, signed_with, received_at, "
-                    "next_attempt_at, attempts) VALUES (gen_random_uuid(), :e, 'header', 'x.y', "
-                    "'{}', :h, true, 'current', now(), now(), 0)"
-                ),
-                {"e": new.event_id, "h": "1" * 64},
-            )
+            await _hold_event_id(other, new.event_id)
             pending = asyncio.ensure_future(group.store(new))
             async with asyncio.timeout(30):
                 while not group._writing:  # the batch is in the database's hands
@@ -272,3 +246,25 @@ async def test_the_worker_yields_to_deliveries_being_stored(
                 await waiting
     finally:
         await group.stop()
+
+
+def _delivery() -> NewEvent:
+    now = datetime.now(UTC)
+    return NewEvent(
+        event_id=rzp_id("evt"), event_id_source="header", event_type="x.y", payload_json="{}",
+        body_sha256="0" * 64, signed_with="current", received_at=now, next_attempt_at=now,
+    )  # fmt: skip
+
+
+async def _hold_event_id(other: AsyncConnection, event_id: str) -> None:
+    """The same event id inserted in `other`'s open transaction and not committed: a batch
+    storing it waits on the unique index until that transaction ends."""
+    await other.execute(
+        text(
+            "INSERT INTO payments.webhook_events (id, event_id, event_id_source, "
+            "event_type, payload, body_sha256, signature_valid, signed_with, received_at, "
+            "next_attempt_at, attempts) VALUES (gen_random_uuid(), :e, 'header', 'x.y', "
+            "'{}', :h, true, 'current', now(), now(), 0)"
+        ),
+        {"e": event_id, "h": "1" * 64},
+    )
