@@ -17,9 +17,12 @@ import pytest
 
 from devtools.devstack import DEFAULT_PORTS, DevStack, free_port
 from shared import router_signature
+from shared.redis import create_redis
 from subgraphs.auth.seed import seed
+from subgraphs.payments.live.pubsub import payment_channel
 from tests import helpers
 from tests.conftest import Infra
+from tests.helpers import wait_until
 
 SEED_PASSWORD = "Seed-Password-For-Tests-1"
 ROUTER_SECRET = "e2e-router-secret"
@@ -158,3 +161,18 @@ class Client:
 async def client(stack: DevStack) -> AsyncIterator[Client]:
     async with httpx.AsyncClient(timeout=20.0) as http:
         yield Client(stack, http)
+
+
+async def subscribed_upstream(client: Client, payment_id: str) -> None:
+    """Wait until the payments subgraph listens on the payment's channel (the router has passed
+    the subscription on): an update published before that would reach nobody."""
+    redis = create_redis(client.stack.env["REDIS_URL"])
+    try:
+
+        async def listening() -> bool:
+            [(_, count)] = await redis.pubsub_numsub(payment_channel(payment_id))
+            return int(count) >= 1
+
+        await wait_until(listening, message="the subscription never reached the subgraph")
+    finally:
+        await redis.aclose()

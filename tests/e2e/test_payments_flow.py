@@ -12,9 +12,7 @@ from typing import Any
 
 import websockets
 
-from shared.redis import create_redis
-from subgraphs.payments.live.pubsub import payment_channel
-from tests.e2e.conftest import Client
+from tests.e2e.conftest import Client, subscribed_upstream
 from tests.helpers import wait_until
 
 SUBSCRIPTION = "subscription($id: ID!) { paymentUpdated(id: $id) { id status amountRefunded } }"
@@ -92,21 +90,6 @@ async def subscription(
             )
         )
         yield ws
-
-
-async def subscribed_upstream(client: Client, payment_id: str) -> None:
-    """Wait until the payments subgraph listens on the payment's channel (the router has passed
-    the subscription on): an update published before that would reach nobody."""
-    redis = create_redis(client.stack.env["REDIS_URL"])
-    try:
-
-        async def listening() -> bool:
-            [(_, count)] = await redis.pubsub_numsub(payment_channel(payment_id))
-            return int(count) >= 1
-
-        await wait_until(listening, message="the subscription never reached the subgraph")
-    finally:
-        await redis.aclose()
 
 
 async def next_status(ws: websockets.ClientConnection, timeout: float = 10) -> dict[str, Any]:

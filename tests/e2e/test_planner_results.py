@@ -24,12 +24,9 @@ import pytest
 import websockets
 
 from devtools.devstack import DevStack
-from shared.redis import create_redis
-from subgraphs.payments.live.pubsub import payment_channel
-from tests.e2e.conftest import SEED_PASSWORD, Client
+from tests.e2e.conftest import SEED_PASSWORD, Client, subscribed_upstream
 from tests.e2e.routers import RouterProcess, router_process
 from tests.e2e.switch import SubgraphSwitch
-from tests.helpers import wait_until
 
 PLANNERS = {"js-planner": "false", "rust-planner": "true"}
 CUSTOMER = "customer@example.com"
@@ -185,16 +182,7 @@ async def subscription(
         query = f"subscription($id: ID!) {{ paymentUpdated(id: $id) {{ {fields} }} }}"
         payload = {"query": query, "variables": {"id": payment_id}}
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-        redis = create_redis(client.stack.env["REDIS_URL"])
-        try:
-
-            async def listening() -> bool:
-                [(_, count)] = await redis.pubsub_numsub(payment_channel(payment_id))
-                return int(count) >= 1
-
-            await wait_until(listening, message="the subscription never reached the subgraph")
-        finally:
-            await redis.aclose()
+        await subscribed_upstream(client, payment_id)
         yield ws
 
 

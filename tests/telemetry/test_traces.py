@@ -13,10 +13,7 @@ from typing import Any
 import pytest
 import websockets
 
-from shared.redis import create_redis
-from subgraphs.payments.live.pubsub import payment_channel
-from tests.e2e.conftest import Client
-from tests.helpers import wait_until
+from tests.e2e.conftest import Client, subscribed_upstream
 from tests.telemetry.conftest import TracedStack
 from tests.telemetry.receiver import ReceivedSpan
 
@@ -211,19 +208,6 @@ async def test_webhook_trace_links_to_the_subscription_push(
         s.name == "outbox publish payments" and webhook_trace in {t for t, _ in s.links}
         for s in spans
     )
-
-
-async def subscribed_upstream(client: Client, payment_id: str) -> None:
-    redis = create_redis(client.stack.env["REDIS_URL"])
-    try:
-
-        async def listening() -> bool:
-            [(_, count)] = await redis.pubsub_numsub(payment_channel(payment_id))
-            return int(count) >= 1
-
-        await wait_until(listening, message="the subscription never reached the subgraph")
-    finally:
-        await redis.aclose()
 
 
 @asynccontextmanager
