@@ -4,13 +4,15 @@ see the class. `shared.redis` builds the client it takes its URL and bounds from
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from typing import Any, cast
 
+from redis._parsers.base import BaseParser
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
@@ -43,7 +45,11 @@ class KeyReads:
         self._timeout: float | None = options.get("socket_timeout")
         self._connect_timeout: float | None = options.get("socket_connect_timeout")
         self._protocol: _Replies | None = None
-        self._connecting: asyncio.Lock | None = None
+        # The connection attempt in progress, shared by every call that needs it: they all wait
+        # for that one attempt (bounded by the connect timeout) and fail together, never queue
+        # one attempt after another.
+        self._connecting: asyncio.Future[_Replies] | None = None
+        self._closed = False
 
     async def mget(self, *keys: str) -> list[Any]:
         if not self._direct:
@@ -60,6 +66,7 @@ class KeyReads:
         return reply
 
     async def aclose(self) -> None:
+        self._closed = True  # a call still in flight cannot open another connection
         protocol, self._protocol = self._protocol, None
         if protocol is not None:
             protocol.close()
@@ -83,14 +90,23 @@ class KeyReads:
         protocol = self._protocol
         if protocol is not None and protocol.open:
             return protocol
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:
-            protocol = self._protocol
-            if protocol is not None and protocol.open:
-                return protocol
-            self._protocol = await self._connect()
-            return self._protocol
+        if self._closed:
+            raise RedisConnectionError("Connection closed.")
+        connecting = self._connecting
+        if connecting is None or connecting.done():
+            connecting = self._connecting = asyncio.ensure_future(self._open())
+            connecting.add_done_callback(_retrieve)
+        # Shielded: a caller that gives up (its request cancelled) does not cancel the attempt
+        # the other callers wait for.
+        return await asyncio.shield(connecting)
+
+    async def _open(self) -> _Replies:
+        protocol = await self._connect()
+        if self._closed:
+            protocol.close()
+            raise RedisConnectionError("Connection closed.")
+        self._protocol = protocol
+        return protocol
 
     async def _connect(self) -> _Replies:
         loop = asyncio.get_running_loop()
@@ -101,10 +117,11 @@ class KeyReads:
                     _, protocol = await loop.create_unix_connection(_Replies, self._path)
                 else:
                     _, protocol = await loop.create_connection(_Replies, self._host, self._port)
-                for command in self._setup:  # AUTH, SELECT
-                    reply = await protocol.send(command)
-                    if isinstance(reply, ResponseError):
-                        raise reply
+                for command in self._setup:  # AUTH, SELECT (errors are exceptions)
+                    await protocol.send(command)
+                # Best effort, as redis-py's own: an ACL user without CLIENT may still read.
+                with contextlib.suppress(ResponseError):
+                    await protocol.send(_command("CLIENT", "SETNAME", CLIENT_NAME))
         except TimeoutError as error:
             if protocol is not None:
                 protocol.close()
@@ -132,8 +149,14 @@ def _setup_commands(options: dict[str, Any]) -> list[bytes]:
         commands.append(_command(*args))
     if options.get("db"):
         commands.append(_command("SELECT", str(options["db"])))
-    commands.append(_command("CLIENT", "SETNAME", CLIENT_NAME))
     return commands
+
+
+def _retrieve(attempt: asyncio.Future[Any]) -> None:
+    """A failed connection attempt whose callers all gave up is not logged as never retrieved
+    (its error reached, or would have reached, every caller)."""
+    if not attempt.cancelled():
+        attempt.exception()
 
 
 def _command(*args: str) -> bytes:
@@ -189,7 +212,7 @@ class _Replies(asyncio.Protocol):
                 reply = self._waiting.popleft()
                 if reply.done():  # its caller gave up
                     continue
-                if isinstance(value, ResponseError):
+                if isinstance(value, RedisError):
                     reply.set_exception(value)
                 else:
                     reply.set_result(value)
@@ -249,5 +272,8 @@ def parse_reply(data: bytes, position: int = 0) -> tuple[Any, int] | None:
     if kind == b":":
         return int(line), after
     if kind == b"-":
-        return ResponseError(line.decode(errors="replace")), after
+        # redis-py's own classes: LOADING, NOAUTH, "max number of clients reached" and the like
+        # are connection errors (Redis unavailable: SERVICE_UNAVAILABLE), the rest ResponseError.
+        error: RedisError = BaseParser.parse_error(line.decode(errors="replace"))  # type: ignore[no-untyped-call]
+        return error, after
     raise ValueError(f"unknown RESP type {kind!r}")

@@ -11,9 +11,12 @@ from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import BusyLoadingError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.key_reads import KeyReads, parse_reply
+from shared.outages import is_dependency_failure
 from shared.redis import create_redis
 from tests.conftest import Infra
 
@@ -119,3 +122,97 @@ async def test_reads_made_in_one_turn_of_the_loop_go_out_in_one_write(
     assert answers == [["1", None]] * 20
     assert len(writes) == 1
     assert writes[0].count(b"MGET") == 20
+
+
+class FakeRedis:
+    """A TCP server speaking just enough RESP for these tests: `answers(command)` gives the raw
+    reply to each command (None: no answer ever, a paused Redis whose kernel still accepts)."""
+
+    def __init__(self, answers: Any) -> None:
+        self.answers = answers
+        self.accepted = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"redis://127.0.0.1:{port}/0"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        buffer = b""
+        try:
+            while data := await reader.read(65536):
+                buffer += data
+                while (parsed := parse_reply(buffer)) is not None:
+                    command, position = parsed
+                    buffer = buffer[position:]
+                    reply = self.answers([part.decode() for part in command])
+                    if reply is not None:
+                        writer.write(reply)
+        finally:
+            writer.close()
+
+
+async def test_callers_of_a_redis_that_does_not_answer_share_one_connection_attempt() -> None:
+    # Each caller making its own attempt, one after another, made the k-th wait k timeouts.
+    server = FakeRedis(lambda command: None)
+    async with server as url:
+        client = create_redis(url, socket_timeout=0.2, connect_timeout=0.2)
+        reads = KeyReads(client)
+        try:
+            outcomes = await asyncio.gather(
+                *(reads.mget("a", "b") for _ in range(20)), return_exceptions=True
+            )
+        finally:
+            await reads.aclose()
+            await client.aclose()
+    assert all(isinstance(o, RedisTimeoutError) for o in outcomes), outcomes
+    assert server.accepted == 1
+    assert all(is_dependency_failure(cast(BaseException, o)) for o in outcomes)
+
+
+async def test_a_redis_still_loading_its_data_is_a_dependency_failure() -> None:
+    def answers(command: list[str]) -> bytes:
+        if command[0] == "MGET":
+            return b"-LOADING Redis is loading the dataset in memory\r\n"
+        return b"+OK\r\n"
+
+    async with FakeRedis(answers) as url:
+        client = create_redis(url, socket_timeout=2, connect_timeout=2)
+        reads = KeyReads(client)
+        try:
+            with pytest.raises(BusyLoadingError) as raised:
+                await reads.mget("a")
+        finally:
+            await reads.aclose()
+            await client.aclose()
+    assert is_dependency_failure(raised.value)  # SERVICE_UNAVAILABLE, as through redis-py
+
+
+async def test_a_refused_client_name_does_not_stop_the_reads() -> None:
+    def answers(command: list[str]) -> bytes:
+        if command[0] == "CLIENT":
+            return b"-NOPERM this user has no permissions to run the 'client' command\r\n"
+        return b"*1\r\n$1\r\n1\r\n"
+
+    async with FakeRedis(answers) as url:
+        client = create_redis(url, socket_timeout=2, connect_timeout=2)
+        reads = KeyReads(client)
+        try:
+            assert await reads.mget("a") in ([b"1"], ["1"])
+        finally:
+            await reads.aclose()
+            await client.aclose()
+
+
+async def test_no_connection_is_opened_once_closed(redis: Redis) -> None:
+    reads = KeyReads(redis)
+    await reads.mget("a")
+    await reads.aclose()
+    with pytest.raises(RedisConnectionError):
+        await reads.mget("a")
