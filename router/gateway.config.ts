@@ -11,6 +11,7 @@ import { defineConfig, Logger, type TransportEntryAdditions } from '@graphql-hiv
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import { createVerifier, JwksCache } from './src/jwt.ts';
 import { loadSettings, SettingsError, SUBGRAPH_NAMES } from './src/settings.ts';
+import { assertRuntimePatched } from './src/runtime-patch.ts';
 import {
   maskError,
   type RouterContext,
@@ -42,6 +43,7 @@ let settings: ReturnType<typeof loadSettings>;
 let trusted: TrustedDocuments;
 try {
   settings = loadSettings();
+  if (settings.rustPlanner) assertRuntimePatched();
   trusted = loadTrustedDocuments(settings.persistedDocumentsPaths, {
     required: settings.trustedDocumentsOnly,
     warn: (message) => process.stderr.write(`router: warning: ${message}\n`),

@@ -115,6 +115,48 @@ async def test_a_failed_entity_fetch_under_a_non_null_field_nulls_its_parent(
     assert up["data"]["payment"]["createdBy"] == {"email": CUSTOMER}
 
 
+async def test_a_null_entity_under_a_non_null_field_is_reported_not_silent(
+    client: Client, routed: PlannedRouter
+) -> None:
+    """Auth answers a deleted user's reference with null and no error: the payment it created is
+    nulled (createdBy is User!) and the answer says why, as graphql-js does; the patched Rust
+    executor had nulled it silently (HTTP 200, no error, like not found)."""
+    admin = await client.login("admin@example.com")
+    password = "Planner-account-passphrase-1"
+
+    async def account(role: str) -> tuple[str, str, str]:
+        # Accounts of the test's own: the seeded customer's lists must not meet this payment.
+        email = f"planner-{role.lower()}-{uuid.uuid4().hex[:10]}@example.com"
+        created = await client.gql(
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+            {"i": {"email": email, "name": "Planner Account", "role": role, "password": password}},
+            token=admin,
+        )
+        assert "errors" not in created, created
+        return created["data"]["createUser"]["id"], email, await client.login(email, password)
+
+    vendor_id, email, vendor = await account("VENDOR")
+    payer_id, _, customer = await account("CUSTOMER")
+    initiated = await client.gql(
+        "mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id } }",
+        {"i": {"amount": "150.00", "currency": "INR", "payerId": payer_id}},
+        token=vendor,
+    )
+    assert "errors" not in initiated, initiated
+    payment_id = initiated["data"]["createPayment"]["id"]
+    query = "query($id: ID!) { payment(id: $id) { id createdBy { email } } }"
+    before = await gql(client, routed.router, query, {"id": payment_id}, customer)
+    assert before["data"]["payment"]["createdBy"] == {"email": email}, before
+
+    deleted = await client.gql(
+        "mutation($id: ID!) { deleteUser(id: $id) }", {"id": vendor_id}, token=admin
+    )
+    assert deleted.get("data") == {"deleteUser": True}, deleted
+    after = await gql(client, routed.router, query, {"id": payment_id}, customer)
+    assert after["data"] == {"payment": None}, after
+    assert after.get("errors"), after  # not silent
+
+
 async def test_a_null_in_a_non_null_list_item_nulls_up_to_the_nullable_parent(
     client: Client, routed: PlannedRouter
 ) -> None:
