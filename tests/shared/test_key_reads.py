@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -158,19 +159,26 @@ class FakeRedis:
             writer.close()
 
 
-async def test_callers_of_a_redis_that_does_not_answer_share_one_connection_attempt() -> None:
-    # Each caller making its own attempt, one after another, made the k-th wait k timeouts.
-    server = FakeRedis(lambda command: None)
+@asynccontextmanager
+async def reads_of(server: FakeRedis, timeout: float = 2) -> AsyncIterator[KeyReads]:
+    """`KeyReads` of a client of `server` (both timeouts `timeout`), closed afterwards."""
     async with server as url:
-        client = create_redis(url, socket_timeout=0.2, connect_timeout=0.2)
+        client = create_redis(url, socket_timeout=timeout, connect_timeout=timeout)
         reads = KeyReads(client)
         try:
-            outcomes = await asyncio.gather(
-                *(reads.mget("a", "b") for _ in range(20)), return_exceptions=True
-            )
+            yield reads
         finally:
             await reads.aclose()
             await client.aclose()
+
+
+async def test_callers_of_a_redis_that_does_not_answer_share_one_connection_attempt() -> None:
+    # Each caller making its own attempt, one after another, made the k-th wait k timeouts.
+    server = FakeRedis(lambda command: None)
+    async with reads_of(server, timeout=0.2) as reads:
+        outcomes = await asyncio.gather(
+            *(reads.mget("a", "b") for _ in range(20)), return_exceptions=True
+        )
     assert all(isinstance(o, RedisTimeoutError) for o in outcomes), outcomes
     assert server.accepted == 1
     assert all(is_dependency_failure(cast(BaseException, o)) for o in outcomes)
@@ -182,15 +190,9 @@ async def test_a_redis_still_loading_its_data_is_a_dependency_failure() -> None:
             return b"-LOADING Redis is loading the dataset in memory\r\n"
         return b"+OK\r\n"
 
-    async with FakeRedis(answers) as url:
-        client = create_redis(url, socket_timeout=2, connect_timeout=2)
-        reads = KeyReads(client)
-        try:
-            with pytest.raises(BusyLoadingError) as raised:
-                await reads.mget("a")
-        finally:
-            await reads.aclose()
-            await client.aclose()
+    async with reads_of(FakeRedis(answers)) as reads:
+        with pytest.raises(BusyLoadingError) as raised:
+            await reads.mget("a")
     assert is_dependency_failure(raised.value)  # SERVICE_UNAVAILABLE, as through redis-py
 
 
@@ -200,14 +202,8 @@ async def test_a_refused_client_name_does_not_stop_the_reads() -> None:
             return b"-NOPERM this user has no permissions to run the 'client' command\r\n"
         return b"*1\r\n$1\r\n1\r\n"
 
-    async with FakeRedis(answers) as url:
-        client = create_redis(url, socket_timeout=2, connect_timeout=2)
-        reads = KeyReads(client)
-        try:
-            assert await reads.mget("a") in ([b"1"], ["1"])
-        finally:
-            await reads.aclose()
-            await client.aclose()
+    async with reads_of(FakeRedis(answers)) as reads:
+        assert await reads.mget("a") in ([b"1"], ["1"])
 
 
 async def test_no_connection_is_opened_once_closed(redis: Redis) -> None:
