@@ -24,7 +24,6 @@ from typing import Any
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI
-from fastapi.telemetry import TelemetryConfig
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -48,12 +47,6 @@ from shared.schema import SubgraphSchema
 from shared.tokens import TokenVerifier
 
 ROUTER_WS_CREDENTIAL = "x-router-signature"
-
-# FastAPI's own OpenTelemetry layer asks on every request whether a provider is configured (three
-# lookups through os.environ, about 1% of the payments subgraph's CPU under the list query).
-# While the process does not trace (OTEL_* unset: `shared.telemetry`), it is off, as in the
-# webhook sidecar; when it traces, FastAPI's defaults stay.
-NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 ReadinessCheck = Callable[["SubgraphResources"], Awaitable[None]]
 ReadinessDetails = Callable[[], dict[str, Any]]
@@ -288,7 +281,7 @@ def create_subgraph_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        telemetry=None if telemetry.enabled() else NO_NATIVE_TELEMETRY,
+        telemetry=telemetry.fastapi_telemetry(),
     )
     app.state.schema = schema
     app.state.deps = deps

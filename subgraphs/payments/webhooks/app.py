@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.telemetry import TelemetryConfig
 from starlette.routing import Route
 
 from shared import telemetry
@@ -39,12 +38,6 @@ from subgraphs.payments.webhooks.worker import WebhookWorker
 log = logging.getLogger("webhooks.app")
 
 WEBHOOK_PATH = "/webhooks/razorpay"
-# FastAPI's own OpenTelemetry layer asks, on every request, whether a provider is configured
-# (an os.environ lookup in opentelemetry's get_tracer_provider: 11% of the sidecar's CPU per
-# delivery in py-spy). While this process does not trace (OTEL_* unset), it is turned off; when
-# it traces, FastAPI's defaults stay as they were.
-NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
-
 # Until this release the request applied the event within this budget before answering.
 RETIRED_BUDGET = "WEBHOOK_APPLY_BUDGET_SECONDS"
 
@@ -137,7 +130,7 @@ def create_app(settings: WebhookSettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        telemetry=None if telemetry.enabled() else NO_NATIVE_TELEMETRY,
+        telemetry=telemetry.fastapi_telemetry(),
     )
 
     async def razorpay_webhook(request: Request) -> Response:
