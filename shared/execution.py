@@ -231,6 +231,13 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         ] = {}
         self._fast = manager is None or not manager.middlewares
 
+    def _served(
+        self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> Served | None:
+        """How a field group is served plainly (None: graphql-core's path), planned once."""
+        planned = self._plans.get(id(field_details_list))
+        return planned[1] if planned is not None else self._plan(parent_type, field_details_list)
+
     def _plan(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
     ) -> Served | None:
@@ -252,10 +259,7 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
             return entry[1]
         plan: list[tuple[str, FieldDetailsList, Served | None]] | None = []
         for response_name, field_details_list in grouped_field_set.items():
-            planned = self._plans.get(id(field_details_list))
-            plain = (
-                planned[1] if planned is not None else self._plan(parent_type, field_details_list)
-            )
+            plain = self._served(parent_type, field_details_list)
             plan.append((response_name, field_details_list, plain))  # type: ignore[union-attr]
         if not any(plain is not None for _, _, plain in plan or ()):
             plan = None
@@ -341,12 +345,7 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
     ) -> Any:
-        plain = None
-        if self._fast:
-            planned = self._plans.get(id(field_details_list))
-            plain = (
-                planned[1] if planned is not None else self._plan(parent_type, field_details_list)
-            )
+        plain = self._served(parent_type, field_details_list) if self._fast else None
         if plain is None:
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
