@@ -118,7 +118,7 @@ async def test_a_deleted_vendors_payments_stay_in_the_payers_list(client: Client
 
     listed = await ok(
         client,
-        "{ payments { edges { node { id createdBy { id name email role deleted } "
+        "{ payments { edges { node { id createdBy { id name email role deleted profile { bio } } "
         "payer { id name deleted } } } } }",
         {},
         payer,
@@ -132,6 +132,7 @@ async def test_a_deleted_vendors_payments_stay_in_the_payers_list(client: Client
             "email": "",
             "role": "VENDOR",
             "deleted": True,
+            "profile": None,
         },
         "payer": {"id": payer_id, "name": "Staying Customer", "deleted": False},
     }
