@@ -48,7 +48,7 @@ SCHEMAS: Mapping[str, SharedSchema] = {
         publishes=frozenset({"payment_settings"}),
         reads=frozenset({"auth.user_directory", "payments.payment_facts"}),
     ),
-    "profile": SharedSchema(),
+    "profile": SharedSchema(reads=frozenset({"auth.user_directory"})),
 }
 SERVICES = tuple(SCHEMAS)  # ("auth", "payments", "admin", "profile")
 

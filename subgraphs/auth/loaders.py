@@ -13,7 +13,8 @@ from subgraphs.auth.models import User
 
 
 class UserByIdLoader(DataLoader[uuid.UUID, User | None]):
-    """Users by id in one statement; None for unknown and deleted ids (in key order)."""
+    """Users by id in one statement, deleted ones included; None for unknown ids (in key
+    order)."""
 
     def __init__(self, db: DbAccess) -> None:
         super().__init__()
@@ -21,7 +22,7 @@ class UserByIdLoader(DataLoader[uuid.UUID, User | None]):
 
     async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[User | None]:
         async with self._db() as session:
-            users = await repository.active_users_by_ids(session, user_ids=keys)
+            users = await repository.users_by_ids(session, user_ids=keys)
         by_id = {user.id: user for user in users}
         return [by_id.get(key) for key in keys]
 

@@ -42,12 +42,9 @@ async def get_user_by_email(
     return result.scalar_one_or_none()
 
 
-async def active_users_by_ids(
-    session: AsyncSession, *, user_ids: Sequence[uuid.UUID]
-) -> list[User]:
-    result = await session.execute(
-        select(User).where(User.id.in_(user_ids), User.deleted_at.is_(None))
-    )
+async def users_by_ids(session: AsyncSession, *, user_ids: Sequence[uuid.UUID]) -> list[User]:
+    """Deleted accounts included (their references resolve to a placeholder)."""
+    result = await session.execute(select(User).where(User.id.in_(user_ids)))
     return list(result.scalars())
 
 

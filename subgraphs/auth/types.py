@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 ADMIN = [[Scope.ADMIN.value]]
 SELF_OR_ADMIN = [["self_or_admin"]]
 
+DELETED_USER_NAME = "Deleted user"
+"""The name a deleted account's references show (`User.placeholder`)."""
+
 
 @described_enum(name="Role", description=ROLE_DESCRIPTION, values=ROLE_VALUES)
 class Role(Enum):
@@ -61,6 +64,13 @@ class User:
         requires_scopes=ADMIN,
     )
 
+    deleted: bool = strawberry.field(
+        default=False,
+        description="True for an account an ADMIN deleted. References to it (a payment's "
+        "createdBy, payer or payee, an audit entry's actor) still resolve, to a placeholder: "
+        'id, role and createdAt kept, name "Deleted user", email empty, nothing else.',
+    )
+
     mfa_enabled: bool = strawberry.federation.field(
         resolver=resolve_mfa_enabled,
         description="Whether the account signs in with TOTP as a second factor (self or ADMIN).",
@@ -78,6 +88,23 @@ class User:
             created_at=row.created_at,
             last_login_at=row.last_login_at,
             locked_until=row.locked_until,
+            deleted=row.deleted_at is not None,
+        )
+
+    @classmethod
+    def placeholder(cls, row: UserRow) -> User:
+        """What a reference to a deleted account shows: enough to keep the payments and audit
+        entries that name it whole (`createdBy` is `User!`), none of the person's data."""
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            email="",
+            name=DELETED_USER_NAME,
+            role=Role(row.role),
+            email_verified=False,
+            created_at=row.created_at,
+            last_login_at=None,
+            locked_until=None,
+            deleted=True,
         )
 
     @classmethod
@@ -89,7 +116,9 @@ class User:
         except ValueError:
             return None
         row = await info.context.loaders.user_by_id.load(user_id)
-        return None if row is None else cls.from_row(row)
+        if row is None:  # never an account
+            return None
+        return cls.placeholder(row) if row.deleted_at is not None else cls.from_row(row)
 
 
 @strawberry.type(

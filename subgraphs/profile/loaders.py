@@ -11,18 +11,21 @@ from subgraphs.profile import repository as repo
 from subgraphs.profile.service import ProfileData, profile_or_default
 
 
-class ProfileByUserIdLoader(DataLoader[uuid.UUID, ProfileData]):
-    """Each user's profile, or the default profile when none is stored."""
+class ProfileByUserIdLoader(DataLoader[uuid.UUID, ProfileData | None]):
+    """Each user's profile, or the default profile when none is stored; None for an account
+    auth marks deleted (one statement for any number of ids)."""
 
     def __init__(self, db: DbAccess) -> None:
         super().__init__()
         self._db = db
 
-    async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[ProfileData]:
+    async def batch_load_fn(self, keys: list[uuid.UUID]) -> list[ProfileData | None]:
         async with self._db() as session:
-            rows = await repo.get_profiles(session=session, user_ids=keys)
-        by_id = {row.user_id: row for row in rows}
-        return [profile_or_default(key, by_id.get(key)) for key in keys]
+            stored = await repo.get_profiles(session=session, user_ids=keys)
+        return [
+            None if key in stored.deleted else profile_or_default(key, stored.rows.get(key))
+            for key in keys
+        ]
 
 
 class Loaders:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String, func
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -34,3 +34,14 @@ class Profile(Base):
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=func.now())
+
+
+# auth's published view (subgraphs/auth/migrations/versions/0001_initial.py; declared in
+# `shared.migrations.SCHEMAS` as a read of profile); read-only here: a deleted account's profile
+# is hidden, as auth hides the account's own data.
+user_directory = Table(
+    "user_directory",
+    MetaData(schema="auth"),
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("deleted_at", TZ),
+)

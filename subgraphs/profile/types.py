@@ -58,7 +58,7 @@ async def resolve_profile(root: User, info: Info[Context, None]) -> Profile | No
     except ValueError:
         return None
     data = await info.context.loaders.profile_by_user_id.load(user_id)
-    return Profile.from_data(data)
+    return None if data is None else Profile.from_data(data)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -66,7 +66,8 @@ class User:
     id: strawberry.ID
     profile: Profile | None = strawberry.federation.field(
         resolver=resolve_profile,
-        description="The user's profile (the default, empty one until they save something).",
+        description="The user's profile (the default, empty one until they save something; "
+        "null for a deleted account).",
         authenticated=True,
     )
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.lifetime import Resources
+from subgraphs.auth.types import DELETED_USER_NAME
 from tests.auth.support import ENTITIES, AuthHarness
 from tests.helpers import count_statements
 
@@ -48,16 +49,48 @@ async def test_entities_resolve_users(auth: AuthHarness, unique_email: str) -> N
     ]
 
 
-async def test_entities_skip_deleted_users(
+async def test_a_deleted_user_resolves_to_a_placeholder_without_personal_data(
     auth: AuthHarness, unique_email: str, committed_engine: AsyncEngine
 ) -> None:
-    payload = await auth.register(unique_email)
+    """A deleted account's references (a payment's createdBy is `User!`) still resolve, so the
+    lists holding them stay whole; what they show is a placeholder, never the person's data."""
+    payload = await auth.register(unique_email, name="Soon Gone")
+    user_id = payload["user"]["id"]
     async with committed_engine.begin() as conn:
         await conn.execute(
             text("UPDATE auth.users SET deleted_at = now() WHERE email = :e"), {"e": unique_email}
         )
-    data = await auth.ok(ENTITIES, {"r": [{"__typename": "User", "id": payload["user"]["id"]}]})
-    assert data["_entities"] == [None]
+    query = ENTITIES.replace("emailVerified }", "emailVerified deleted createdAt }")
+    data = await auth.ok(
+        query,
+        {
+            "r": [
+                {"__typename": "User", "id": user_id},
+                {"__typename": "User", "id": str(uuid.uuid4())},
+            ]
+        },
+    )
+    placeholder, unknown = data["_entities"]
+    assert unknown is None  # an id that never was an account stays null
+    assert placeholder == {
+        "id": user_id,
+        "email": "",
+        "name": DELETED_USER_NAME,
+        "role": "CUSTOMER",
+        "emailVerified": False,
+        "deleted": True,
+        "createdAt": payload["user"]["createdAt"],
+    }
+    assert unique_email not in str(data)
+    assert "Soon Gone" not in str(data)
+
+
+async def test_an_active_user_is_not_deleted(auth: AuthHarness, unique_email: str) -> None:
+    payload = await auth.register(unique_email)
+    query = ENTITIES.replace("emailVerified }", "deleted }")
+    data = await auth.ok(query, {"r": [{"__typename": "User", "id": payload["user"]["id"]}]})
+    [user] = data["_entities"]
+    assert (user["email"], user["deleted"]) == (unique_email, False)
 
 
 async def test_entities_batch_into_one_statement(auth: AuthHarness, unique_email: str) -> None:

@@ -85,3 +85,54 @@ async def test_create_use_delete_an_account(client: Client) -> None:
         return {"admin:user:created", "admin:user:deleted", "payments:payment:created"} <= actions
 
     await eventually(audited)
+
+
+async def test_a_deleted_vendors_payments_stay_in_the_payers_list(client: Client) -> None:
+    """createdBy is User!: a deleted creator resolves to a placeholder, so the payer's list
+    stays whole (before, auth answered null and the whole list came back as data: null)."""
+    admin = await client.login("admin@example.com")
+    password = "Deleted-vendor-passphrase-1"
+
+    async def account(role: str, name: str) -> tuple[str, str]:
+        email = f"gone-{role.lower()}-{uuid.uuid4().hex[:10]}@example.com"
+        created = await ok(
+            client,
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+            {"i": {"email": email, "name": name, "role": role, "password": password}},
+            admin,
+        )
+        return created["createUser"]["id"], await client.login(email, password)
+
+    vendor_id, vendor = await account("VENDOR", "Vanishing Vendor")
+    payer_id, payer = await account("CUSTOMER", "Staying Customer")
+    initiated = await ok(
+        client,
+        "mutation($i: CreatePaymentInput!) { createPayment(input: $i) { id } }",
+        {"i": {"amount": "150.00", "currency": "INR", "payerId": payer_id}},
+        vendor,
+    )
+    payment_id = initiated["createPayment"]["id"]
+    assert (
+        await ok(client, "mutation($id: ID!) { deleteUser(id: $id) }", {"id": vendor_id}, admin)
+    )["deleteUser"] is True
+
+    listed = await ok(
+        client,
+        "{ payments { edges { node { id createdBy { id name email role deleted profile { bio } } "
+        "payer { id name deleted } } } } }",
+        {},
+        payer,
+    )
+    [edge] = listed["payments"]["edges"]
+    assert edge["node"] == {
+        "id": payment_id,
+        "createdBy": {
+            "id": vendor_id,
+            "name": "Deleted user",
+            "email": "",
+            "role": "VENDOR",
+            "deleted": True,
+            "profile": None,
+        },
+        "payer": {"id": payer_id, "name": "Staying Customer", "deleted": False},
+    }

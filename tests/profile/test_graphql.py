@@ -174,5 +174,35 @@ async def test_user_profile_entities_batch_and_defaults(
     assert junk["_entities"] == [{"id": "not-a-uuid", "profile": None}]
 
 
+async def test_a_deleted_accounts_profile_is_null(
+    profile: Subgraph, profile_engine: AsyncEngine
+) -> None:
+    """Auth resolves a deleted account to a placeholder without personal data; its profile
+    (bio, avatar) is hidden too, in the same one statement per batch."""
+    gone, kept = uuid.uuid4(), uuid.uuid4()
+    async with profile_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO auth.users (id, email, name, role, password_hash, deleted_at) "
+                "VALUES (:id, :email, 'Gone', 'VENDOR', 'not-a-hash', now())"
+            ),
+            {"id": gone, "email": f"gone-{gone.hex}@example.com"},
+        )
+        await conn.execute(
+            text("INSERT INTO profile.profiles (user_id, bio) VALUES (:id, 'private bio')"),
+            [{"id": gone}, {"id": kept}],
+        )
+    admin = profile.caller(Role.ADMIN)
+    with count_statements(profile.engine) as counter:
+        data = await profile.ok(ENTITIES, reps(gone, kept), as_=admin)
+    assert counter.count == 1
+    hidden, shown = data["_entities"]
+    assert hidden == {"id": str(gone), "profile": None}
+    assert shown["profile"]["bio"] == "private bio"
+    # A token of the account still in flight (not yet refused as revoked) reads no profile.
+    late = await profile.gql(MY, as_=profile.caller(Role.VENDOR, user_id=gone))
+    assert error_codes(late) == ["UNAUTHENTICATED"]
+
+
 async def test_health(profile: Subgraph) -> None:
     assert (await profile.client.get("/healthz")).json()["service"] == "profile"

@@ -53,8 +53,9 @@ async def test_preferences_merge_under_a_row_lock(db_session: AsyncSession) -> N
 
 async def test_default_profile_is_not_stored(db_session: AsyncSession) -> None:
     user_id = uuid.uuid4()
-    assert await repo.get_profiles(session=db_session, user_ids=[user_id]) == []
-    assert await repo.get_profiles(session=db_session, user_ids=[]) == []
+    nothing = repo.StoredProfiles(rows={}, deleted=frozenset())
+    assert await repo.get_profiles(session=db_session, user_ids=[user_id]) == nothing
+    assert await repo.get_profiles(session=db_session, user_ids=[]) == nothing
     default = service.profile_or_default(user_id, None)
     assert (default.phone, default.address, default.bio, default.avatar_key) == (None,) * 4
     assert default.preferences == {}
