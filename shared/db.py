@@ -192,7 +192,9 @@ async def read_all(
     connection's own. A pooled connection found closed (PostgreSQL restarted) is dropped and
     another one taken; one lost during the read is a `ConnectionError` (SERVICE_UNAVAILABLE,
     `shared.outages`); a connection that failed other than by a PostgreSQL error (lost, timed
-    out, cancelled) is dropped, never handed out again. Rows are asyncpg records (or tuples
+    out, cancelled) is dropped, never handed out again. A disconnect (found closed, or lost)
+    invalidates the whole pool, as SQLAlchemy does: after a restart the first request meets it,
+    the next ones get new connections. Rows are asyncpg records (or tuples
     when a column has a result processor). Otherwise the statement goes through SQLAlchemy on
     `bind`."""
     rows: Sequence[Sequence[Any]]
@@ -204,6 +206,17 @@ async def read_all(
         return rows
     rows = (await bind.execute(read.statement, params)).all()
     return rows
+
+
+def _invalidate_pool(engine: AsyncEngine, pooled: Any, error: Exception | None) -> None:
+    """A disconnect: `pooled` (a checked-out `PoolProxiedConnection`) is invalidated, and so is
+    every connection the pool made before it, each replaced when next checked out. What
+    SQLAlchemy does on a disconnect error (`Connection._handle_dbapi_exception`: the dialect's
+    `is_disconnect`, then `pool._invalidate` unless the error is a cancellation or a timeout):
+    after a PostgreSQL restart or failover the other idle connections are dead too, and
+    finding that out one request at a time answered about a pool's worth of requests
+    SERVICE_UNAVAILABLE instead of at most one."""
+    engine.sync_engine.pool._invalidate(pooled, error)
 
 
 async def _driver_read(
@@ -219,9 +232,9 @@ async def _driver_read(
     try:
         driver = pooled.driver_connection
         if driver.is_closed():  # closed while idle in the pool: nothing was sent yet
-            pooled.invalidate()
+            _invalidate_pool(engine, pooled, None)
             await greenlet_spawn(pooled.close)
-            pooled = await engine.raw_connection()
+            pooled = await engine.raw_connection()  # a new connection: the pool was invalidated
             driver = pooled.driver_connection
         try:
             rows: Sequence[Sequence[Any]] = await driver.fetch(compiled.sql, *args)
@@ -229,8 +242,11 @@ async def _driver_read(
             if isinstance(error, asyncpg.PostgresError):
                 raise
             lost = driver.is_closed()
-            # Outside the greenlet SQLAlchemy terminates the driver connection without waiting.
-            pooled.invalidate(error if isinstance(error, Exception) else None)
+            if lost and isinstance(error, Exception) and not isinstance(error, TimeoutError):
+                _invalidate_pool(engine, pooled, error)
+            else:
+                # Outside the greenlet SQLAlchemy terminates the driver connection at once.
+                pooled.invalidate(error if isinstance(error, Exception) else None)
             if lost and isinstance(error, asyncpg.InterfaceError):
                 raise ConnectionError("the PostgreSQL connection was lost") from error
             raise

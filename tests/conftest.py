@@ -1,9 +1,14 @@
 """Test infrastructure: real embedded PostgreSQL and Redis (or TEST_DATABASE_URL / TEST_REDIS_URL),
-migrated once per session; each database test runs inside a SAVEPOINT that is rolled back."""
+migrated once per session; each database test runs inside a SAVEPOINT that is rolled back.
+
+Apps, servers and relays are started by fixtures of package scope at most, and a folder whose
+tests leave a background task running fails (`pytest_runtest_teardown` below)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -30,6 +35,7 @@ from shared.db import async_url
 from shared.migrations import upgrade_all
 from shared.redis import create_redis
 from tests import helpers
+from tests.simulator.support import ServerThread
 
 # Every test under these folders gets the marker: `-m "not e2e and not live"` selects the rest.
 FOLDER_MARKERS = {"e2e": "e2e", "live": "live", "browser": "e2e"}
@@ -48,6 +54,50 @@ class Infra:
     database_url: str
     redis_url: str
     data_dir: Path
+
+
+# Background tasks are named (`asyncio.create_task(..., name=...)`: relays, consumers, workers,
+# listeners); asyncio names the others Task-<n> (a request's helpers, a waiter being cancelled).
+UNNAMED_TASK = re.compile(r"Task-\d+")
+_session_loop: list[asyncio.AbstractEventLoop] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _remember_the_session_loop() -> None:
+    """The event loop every async test and fixture runs on (pyproject: loop scope session)."""
+    _session_loop.append(asyncio.get_running_loop())
+
+
+def _folder(item: pytest.Item) -> str:
+    return item.path.relative_to(TESTS_DIR).parts[0]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """When a test folder is done, nothing it started runs on: fail its last test's teardown if
+    a named background task (an outbox relay, a consumer, a worker...) of the session loop is
+    still pending, or a `ServerThread` (uvicorn in a thread) still runs, once its fixtures are
+    torn down (package scope at most: an app whose relay
+    and consumers work on the shared database and Redis must not outlive the tests written for
+    it). Deterministic: every `stop()` awaits its tasks (`shared.tasks.stop_tasks`), so a task
+    still pending here was never stopped, or did not stop within the bound."""
+    result = yield
+    if not _session_loop or (nextitem is not None and _folder(nextitem) == _folder(item)):
+        return result
+    left = sorted(
+        task.get_name()
+        for task in asyncio.all_tasks(_session_loop[0])
+        if not task.done() and not UNNAMED_TASK.fullmatch(task.get_name())
+    )
+    left += sorted(f"uvicorn thread at {server.url}" for server in ServerThread.running)
+    if left:
+        pytest.fail(
+            f"tests/{_folder(item)} left background tasks running after its last test: "
+            f"{', '.join(left)} (start apps in fixtures of package scope at most, stop them "
+            "in a `finally`)",
+            pytrace=False,
+        )
+    return result
 
 
 @pytest.fixture(scope="session")

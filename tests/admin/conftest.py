@@ -13,13 +13,23 @@ from subgraphs.admin.context import AdminDeps
 from tests.conftest import Infra
 from tests.helpers import ROUTER_SECRET, Subgraph, app_client, verifier_factory
 
+# The payments process of test_system_health, with the simulator as Razorpay: imported here, not
+# in the test module, so that the package-scoped ones end with this folder (a fixture of package
+# scope defined in a test module lives as long as the session).
+from tests.payments.conftest import (  # noqa: F401  (fixtures)
+    keys,
+    payments_settings,
+    shop_settings,
+    simulator,
+)
+
 
 @pytest.fixture(scope="session")
 def admin_keys() -> SigningKeys:
     return SigningKeys(generate_private_key_pem())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def admin(infra: Infra, admin_keys: SigningKeys) -> AsyncIterator[Subgraph]:
     settings = AdminSettings(
         app_env="test",

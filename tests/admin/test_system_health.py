@@ -28,12 +28,6 @@ from subgraphs.payments.webhooks.app import create_app as create_sidecar
 from tests.admin.test_graphql import ADMIN_SCOPE
 from tests.conftest import Infra
 from tests.helpers import ROUTER_SECRET, Subgraph, app_client, error_codes, verifier_factory
-from tests.payments.conftest import (  # noqa: F401  (fixtures)
-    keys,
-    payments_settings,
-    shop_settings,
-    simulator,
-)
 from tests.simulator.support import ServerThread
 
 HEALTH = """{ systemHealth { status checkedAt
@@ -148,7 +142,7 @@ class PaymentsServer:
 
 
 @pytest.fixture(scope="module")
-def payments_server(shop_settings: PaymentsSettings, keys: SigningKeys) -> Iterator[PaymentsServer]:  # noqa: F811
+def payments_server(shop_settings: PaymentsSettings, keys: SigningKeys) -> Iterator[PaymentsServer]:
     """A payments process over HTTP, with the simulator as Razorpay."""
     deps = PaymentsDeps.from_settings(shop_settings, verifier_factory=verifier_factory(keys))
     server = ServerThread(create_payments(shop_settings, deps=deps)).start()

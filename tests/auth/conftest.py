@@ -26,7 +26,7 @@ def private_pem() -> bytes:
     return generate_private_key_pem()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def mail_sink(infra: Infra) -> Iterator[tuple[Path, int]]:
     directory = infra.data_dir / "auth-mail"
     # An explicit free port: aiosmtpd's Controller cannot start on port 0 (it probes the port).
@@ -41,7 +41,7 @@ def mail_sink(infra: Infra) -> Iterator[tuple[Path, int]]:
         sink.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def make_settings(
     infra: Infra, private_pem: bytes, mail_sink: tuple[Path, int]
 ) -> Callable[..., AuthSettings]:
@@ -57,7 +57,7 @@ def make_settings(
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def make_harness(
     make_settings: Callable[..., AuthSettings], mail_sink: tuple[Path, int]
 ) -> Callable[..., AbstractAsyncContextManager[AuthHarness]]:
@@ -69,7 +69,7 @@ def make_harness(
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def auth(
     make_harness: Callable[..., AbstractAsyncContextManager[AuthHarness]],
 ) -> AsyncIterator[AuthHarness]:
@@ -78,7 +78,7 @@ async def auth(
         yield harness
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def auth_subgraph(auth: AuthHarness) -> Subgraph:
     """The shared auth app, called with tokens its own keys sign for any user and role."""
     resources: Resources = auth.app.state.resources
@@ -87,13 +87,13 @@ def auth_subgraph(auth: AuthHarness) -> Subgraph:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def auth_runtime(auth: AuthHarness) -> AuthRuntime:
     """The shared app's rules and keys (logins of the accounts an ADMIN manages)."""
     return auth.runtime
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def auth_verifier(auth: AuthHarness) -> TokenVerifier:
     """What every subgraph verifies auth's access tokens with (auth's JWKS, read locally)."""
     return verifier_factory(auth.runtime.keys)(auth.settings)

@@ -87,7 +87,7 @@ def keys() -> SigningKeys:
     return SigningKeys(generate_private_key_pem())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def jwks(keys: SigningKeys) -> Iterator[JwksServer]:
     server = JwksServer(keys)
     try:

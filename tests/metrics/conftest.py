@@ -26,7 +26,7 @@ from tests.webhooks.conftest import db, make_settings  # noqa: F401  (fixtures)
 KNOWN_OPERATION = "AdminDashboard"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def named_admin(infra: Infra, keys: SigningKeys) -> AsyncIterator[Subgraph]:  # noqa: F811
     """The admin app with METRICS_OPERATION_NAMES naming one operation."""
     settings = AdminSettings(

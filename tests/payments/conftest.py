@@ -38,7 +38,7 @@ def payments_settings(infra: Infra) -> PaymentsSettings:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def payments(
     payments_settings: PaymentsSettings, keys: SigningKeys
 ) -> AsyncIterator[Subgraph]:
@@ -55,7 +55,7 @@ async def payments(
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def simulator() -> Iterator[Sim]:
     """The Razorpay simulator in a uvicorn thread (no webhook URLs: these tests apply Razorpay's
     view through verifyPayment and reconciliation; the sidecar's tests cover webhooks)."""
@@ -90,7 +90,7 @@ def faults(simulator: Sim) -> Iterator[Callable[..., None]]:
         inject("none")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shop_settings(payments_settings: PaymentsSettings, simulator: Sim) -> PaymentsSettings:
     """Payments settings calling the simulator as Razorpay (short timeouts for the tests)."""
     return payments_settings.model_copy(
@@ -106,7 +106,7 @@ def shop_settings(payments_settings: PaymentsSettings, simulator: Sim) -> Paymen
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def shop(shop_settings: PaymentsSettings, keys: SigningKeys) -> AsyncIterator[Subgraph]:
     """The payments app with Razorpay (the simulator) configured."""
     app = create_app(

@@ -17,7 +17,7 @@ from tests.conftest import Infra
 from tests.helpers import ROUTER_SECRET, Subgraph, app_client, verifier_factory
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def profile(infra: Infra) -> AsyncIterator[Subgraph]:
     keys = SigningKeys(generate_private_key_pem())
     settings = ProfileSettings(

@@ -4,7 +4,12 @@ rows as through SQLAlchemy, and the pool stays sound whatever happens to the rea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import nullcontext as _nothing
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -21,7 +26,9 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
+from devtools.embedded import EmbeddedPostgres
 from shared.db import ReadStatement, asyncpg_dsn, create_engine, read_all
 from shared.outages import is_dependency_failure
 from tests.conftest import Infra
@@ -163,3 +170,84 @@ async def test_a_cancelled_read_does_not_hand_its_connection_out_again(
         await read
     assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     assert await backend(engine) != first
+
+
+@dataclass
+class RestartablePostgres:
+    """A PostgreSQL server of this module's own (the session's is shared by every test)."""
+
+    server: EmbeddedPostgres
+    database_url: str
+
+    async def restart(self) -> None:
+        """Stop it (`pg_ctl stop`, fast mode: every session is ended, as in a restart or a
+        failover) and start it again on the same data; off the event loop, which meanwhile
+        sees its connections close."""
+        await asyncio.to_thread(self.server.stop)
+        assert await asyncio.to_thread(self.server.start) == self.database_url
+
+
+@pytest.fixture(scope="module")
+def restartable() -> Iterator[RestartablePostgres]:
+    data_dir = Path(tempfile.mkdtemp(prefix="bfr-"))  # short: unix socket paths are limited
+    server = EmbeddedPostgres(data_dir / "pg")
+    try:
+        yield RestartablePostgres(server, server.start())
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+POOL_SIZE = 4
+
+
+async def _outcome(engine: AsyncEngine) -> str:
+    """'ok', or 'unavailable' when the read failed as a dependency failure (anything else
+    fails the test)."""
+    try:
+        await backend(engine)
+    except Exception as error:
+        if is_dependency_failure(error):
+            return "unavailable"
+        raise
+    return "ok"
+
+
+async def _sessions(database_url: str) -> int:
+    """How many sessions of this module's engines the server has."""
+    admin = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test-read-all'"
+        return int(await admin.fetchval(query))
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("path", ["driver", "sqlalchemy"])
+async def test_after_a_postgresql_restart_at_most_one_read_fails(
+    restartable: RestartablePostgres, path: str
+) -> None:
+    """PostgreSQL restarted under a full idle pool: the first disconnect seen invalidates the
+    whole pool (as SQLAlchemy does on a disconnect error), so at most one read fails, not one
+    per pooled connection. The same bound through SQLAlchemy (something listening to its
+    statements sends the read that way)."""
+    engine = create_engine(
+        restartable.database_url, pool_size=POOL_SIZE, application_name="test-read-all"
+    )
+    pool: Any = engine.sync_engine.pool
+    try:
+        held = [await engine.raw_connection() for _ in range(POOL_SIZE)]
+        for pooled in held:
+            await greenlet_spawn(pooled.close)
+        assert pool.checkedin() == POOL_SIZE  # a full idle pool
+        assert await _sessions(restartable.database_url) == POOL_SIZE  # each one connected
+
+        await restartable.restart()
+
+        with count_statements(engine) if path == "sqlalchemy" else _nothing():
+            outcomes = [await _outcome(engine) for _ in range(3 * POOL_SIZE)]
+        assert outcomes.count("unavailable") <= 1, outcomes
+        assert "unavailable" not in outcomes[outcomes.index("ok") :], outcomes
+        assert pool.checkedout() == 0
+    finally:
+        await engine.dispose()

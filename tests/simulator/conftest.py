@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -73,14 +74,19 @@ def make_sim() -> Iterator[MakeSim]:
         started.append((server, sim))
         return sim
 
-    yield make
-    for server, sim in started:
-        sim.rzp.session.close()
-        sim.http.close()
-        server.stop()
+    try:
+        yield make
+    finally:
+        # Every server is stopped even when one does not stop in time (the first failure is
+        # raised after): a server left running keeps its uvicorn thread for the whole session.
+        with ExitStack() as stack:
+            for server, sim in started:
+                stack.callback(server.stop)
+                stack.callback(sim.http.close)
+                stack.callback(sim.rzp.session.close)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _shared() -> Iterator[Sim]:
     server = ServerThread(create_app(sim_settings())).start()
     sim = Sim(
@@ -88,10 +94,12 @@ def _shared() -> Iterator[Sim]:
         rzp=razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url=server.url),
         http=httpx.Client(base_url=server.url, timeout=10),
     )
-    yield sim
-    sim.rzp.session.close()
-    sim.http.close()
-    server.stop()
+    try:
+        yield sim
+    finally:
+        sim.rzp.session.close()
+        sim.http.close()
+        server.stop()
 
 
 @pytest.fixture

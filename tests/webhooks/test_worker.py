@@ -191,6 +191,40 @@ async def test_events_being_applied_elsewhere_end_the_pass(
     assert await manual.runtime.worker.run_once() == 3
 
 
+async def test_an_event_another_replica_just_backed_off_is_not_attempted_again(
+    make_settings: MakeSettings, db: Db
+) -> None:
+    """Two replicas on one database: replica A takes its due events, and before A claims one,
+    replica B attempts it, fails (its order is not known yet) and schedules the next attempt a
+    minute later. A must not attempt it at once (that used to park it one attempt early):
+    claiming one event honours `next_attempt_at` as the batch query does."""
+    settings = make_settings(
+        webhook_worker_enabled=False,
+        webhook_backoff_base_seconds=60.0,
+        webhook_backoff_max_seconds=60.0,
+        webhook_unknown_order_max_attempts=2,
+    )
+    sent = delivery(event("payment.captured", payment=payment_entity(order_id=rzp_id("order"))))
+    async with running(settings) as a, running(settings) as b:
+        await a.deliver(sent)
+        b_attempted: list[int] = []
+
+        async def b_goes_first(max_seconds: float) -> None:
+            # Called by A before each attempt, after A read its due events.
+            if not b_attempted:
+                b_attempted.append(await b.runtime.worker.run_once())
+
+        a.runtime.worker.yield_to = b_goes_first
+        a_attempted = await a.runtime.worker.run_once()
+
+    row = await db.event(sent.event_id or "")
+    assert row is not None
+    assert b_attempted == [1]
+    assert a_attempted == 0
+    assert (row.attempts, row.outcome, row.parked_at) == (1, "unknown_order", None)
+    assert row.next_attempt_at > row.received_at
+
+
 async def test_stopping_fails_the_batch_being_written(
     make_settings: MakeSettings, committed_engine: AsyncEngine
 ) -> None:

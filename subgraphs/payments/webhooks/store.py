@@ -161,19 +161,23 @@ async def prune(*, session: AsyncSession, applied_before: datetime, limit: int) 
 async def claim(
     *, session: AsyncSession, now: datetime, event_pk: uuid.UUID | None = None
 ) -> WebhookEvent | None:
-    """Lock one event that still needs applying: the given one, or the most overdue one.
+    """Lock one event that is due by `now` and still needs applying: the given one, or the most
+    overdue one.
 
-    SKIP LOCKED: an event another transaction is applying is not waited for, so the request
-    path and any number of workers never apply one event twice."""
+    SKIP LOCKED: an event another transaction is applying is not waited for, so any number of
+    workers never apply one event twice. Due by `now` for the given one too: a worker names an
+    event it read as due, and meanwhile another replica may have attempted it and scheduled
+    its next attempt later; attempting it again at once would spend an attempt (and park it
+    one attempt early)."""
     statement = select(WebhookEvent).where(
-        WebhookEvent.applied_at.is_(None), WebhookEvent.parked_at.is_(None)
+        WebhookEvent.applied_at.is_(None),
+        WebhookEvent.parked_at.is_(None),
+        WebhookEvent.next_attempt_at <= now,
     )
     if event_pk is not None:
         statement = statement.where(WebhookEvent.id == event_pk)
     else:
-        statement = statement.where(WebhookEvent.next_attempt_at <= now).order_by(
-            WebhookEvent.next_attempt_at
-        )
+        statement = statement.order_by(WebhookEvent.next_attempt_at)
     statement = statement.limit(1).with_for_update(skip_locked=True)
     return await session.scalar(statement)
 
