@@ -33,6 +33,35 @@ the handling of awaitables and errors are graphql-core's.
 `is_awaitable` is answered from the value's type once that type is known not to be awaitable
 (an `__await__` on the class is what makes a value awaitable); coroutines and generators are
 always tested in full.
+
+Pure subtrees. A list or object value whose whole selection is "pure" is completed in one tight
+loop instead of graphql-core's per-item, per-field path (`complete_list_value` ->
+`complete_list_item_value` -> `complete_value` -> `complete_object_value` -> `execute_fields`).
+A selection is pure when every field collected in it (after fragments and @skip/@include) is:
+
+- `__typename`, answered with the object type's name (what its resolver returns);
+- a plain leaf as above;
+- an attribute-read object or list field as above whose type, under its non-null and list
+  wrappers, is a leaf or an object type with no `is_type_of` (no interface, no union: nothing
+  abstract) whose own selection is pure;
+
+and no field node carries a directive other than @skip/@include (no @stream), the collection of
+each selection introduces no deferred fragment, no resolver middleware runs, and graphql-core
+passes no incremental-delivery position (`position_context is None`). A plan (a tuple per
+selection: response name, kind, attribute getter, non-null, coercion or sub-plan) is made once
+per (type, field group) per request, like the plans above, failed plans included.
+
+The loop reads each attribute as Strawberry's default resolver does, builds the same dicts in
+the same key order (the collected fields' order) and coerces leaves with the same functions.
+It has no side effects of its own (no error recorded, no path made), so on anything it does not
+handle plainly it gives up the whole value and graphql-core's general path completes it again
+from the start (attribute reads and coercions have no side effects, so a second read is
+safe): an `Exception` value, a null in a non-null position, a coercion that raises or returns
+null, an awaitable, a list that is not a `list` or `tuple`, a failing attribute read, anything
+raising. Errors, their messages, their paths and null propagation are therefore graphql-core's
+own. The general path's own `complete_list_value` and `complete_object_value` then try the
+pure loop again on each item and nested object, so only the subtree holding the unusual value
+ends up on the general path.
 """
 
 from __future__ import annotations
@@ -40,12 +69,13 @@ from __future__ import annotations
 import operator
 from collections.abc import Awaitable, Callable, Mapping
 from types import CoroutineType, GeneratorType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -60,9 +90,17 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 if TYPE_CHECKING:
     from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+    from graphql.type import GraphQLResolveInfo
     from strawberry import Schema
 
-__all__ = ["SubgraphExecutor", "enum_output", "install_executor", "is_awaitable", "plain_fields"]
+__all__ = [
+    "SubgraphExecutor",
+    "enum_output",
+    "install_executor",
+    "is_awaitable",
+    "leaf_coercers",
+    "plain_fields",
+]
 
 # Strawberry's name for the resolver it makes for a field without one (`from_resolver`).
 _BASIC_RESOLVER_NAME: Final = "_get_basic_result"
@@ -212,11 +250,133 @@ def plain_fields(schema: Schema) -> dict[int, tuple[GraphQLField, Served]]:
     return found
 
 
+# ----------------------------------------------------------------------------- pure subtrees
+
+# What a selection's plan says of each value (module docstring, "Pure subtrees").
+_LEAF: Final = 0  # coerced by the leaf type's function
+_OBJECT: Final = 1  # completed by its own selection's plan
+_LIST: Final = 2  # each item completed by the item plan
+_TYPENAME: Final = 3  # the object type's name
+
+# A value's plan: (kind, non_null, coercion | field plans | item plan).
+ValuePlan = tuple[int, bool, Any]
+# A selection's plan: per response name (name, kind, getter, non_null, coercion | plans | name).
+FieldPlan = tuple[str, int, "Callable[[Any], Any] | None", bool, Any]
+FieldPlans = tuple[FieldPlan, ...]
+
+_EXECUTABLE_DIRECTIVES: Final = frozenset({"skip", "include"})  # resolved by collect_fields
+
+
+class _GeneralPath(Exception):  # a signal, not an error
+    """Raised inside the pure loop: the value goes to graphql-core's general path."""
+
+
+_GENERAL: Final = _GeneralPath()
+
+# Types whose values are completed plainly: not awaitable (decided by the type, as
+# `_not_awaitable`) and not exceptions. None, Undefined and everything else are checked in full.
+_settled: set[type] = {bool, int, float, str, bytes, list, tuple, dict}
+
+
+def _settle(value: Any) -> bool:
+    """Whether a value (not None) is neither an exception nor awaitable, as graphql-core tests
+    it; its type remembered when that answer holds for every value of the type."""
+    if isinstance(value, BaseException) or is_awaitable(value):
+        return False
+    cls = type(value)
+    if cls in _not_awaitable and len(_settled) < _MAX_KNOWN_TYPES:
+        _settled.add(cls)
+    return True
+
+
+def _complete(kind: int, non_null: bool, arg: Any, value: Any) -> Any:
+    """One value completed by its plan, or `_GeneralPath` raised."""
+    if value is None or value is Undefined:
+        if non_null:
+            raise _GENERAL
+        return None
+    cls = type(value)
+    if cls not in _settled and not _settle(value):
+        raise _GENERAL
+    if kind == _LEAF:
+        coerced = arg(value)
+        if coerced is None or coerced is Undefined:
+            raise _GENERAL
+        return coerced
+    if kind == _OBJECT:
+        return _complete_object(arg, value)
+    return _complete_list(arg, value)
+
+
+def _complete_list(item: ValuePlan, values: Any) -> list[Any]:
+    """A list's items completed by the item plan (a value of any other type than `list` or
+    `tuple` is left to the general path: iterables, async iterables, strings, mappings)."""
+    cls = type(values)
+    if cls is not list and cls is not tuple:
+        raise _GENERAL
+    kind, non_null, arg = item
+    if kind == _OBJECT:
+        settled = _settled
+        return [
+            _complete_object(arg, value)
+            if type(value) in settled
+            else _complete(kind, non_null, arg, value)
+            for value in values
+        ]
+    return [_complete(kind, non_null, arg, value) for value in values]
+
+
+def _complete_object(fields: FieldPlans, source: Any) -> dict[str, Any]:
+    """An object's selection completed by its plan: the same dict, in the same key order, as
+    graphql-core's `execute_fields`."""
+    results: dict[str, Any] = {}
+    settled = _settled
+    for response_name, kind, getter, non_null, arg in fields:
+        if kind == _TYPENAME:
+            results[response_name] = arg
+            continue
+        value = getter(source)  # type: ignore[misc]
+        if kind == _LEAF and type(value) in settled:
+            coerced = arg(value)
+            if coerced is None or coerced is Undefined:
+                raise _GENERAL
+            results[response_name] = coerced
+        else:
+            results[response_name] = _complete(kind, non_null, arg, value)
+    return results
+
+
+def leaf_coercers(schema: Schema) -> dict[int, tuple[GraphQLLeafType, Callable[[Any], Any]]]:
+    """The output coercion of every leaf type of the built schema (enums by `enum_output`),
+    keyed by the id of the type (kept alive beside it)."""
+    return {
+        id(gql_type): (
+            gql_type,
+            enum_output(gql_type)
+            if isinstance(gql_type, GraphQLEnumType)
+            else gql_type.coerce_output_value,
+        )
+        for gql_type in schema._schema.type_map.values()
+        if isinstance(gql_type, GraphQLLeafType)
+    }
+
+
+def _only_executable_directives(field_details_list: FieldDetailsList) -> bool:
+    """No field node of the group carries a directive other than @skip/@include (which
+    `collect_fields` has applied): nothing like @stream, which completes a list differently."""
+    return all(
+        directive.name.value in _EXECUTABLE_DIRECTIVES
+        for details in field_details_list
+        for directive in details.node.directives or ()
+    )
+
+
 class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor serving attribute-read leaf fields in one step (module docstring).
     `install_executor` makes one subclass per schema, with that schema's `plain` table."""
 
     plain: Mapping[int, tuple[GraphQLField, Served]] = {}
+    coercers: Mapping[int, tuple[GraphQLLeafType, Callable[[Any], Any]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -230,6 +390,8 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
             tuple[GroupedFieldSet, list[tuple[str, FieldDetailsList, Served | None]] | None],
         ] = {}
         self._fast = manager is None or not manager.middlewares
+        # The pure plan of each (type, field group) (None: not pure), both kept alive beside it.
+        self._subtrees: dict[tuple[int, int], tuple[Any, FieldDetailsList, Any]] = {}
 
     def _served(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
@@ -358,6 +520,120 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
             plain, parent_type, source, field_details_list, path.prev, path.key, position_context
         )
 
+    # ------------------------------------------------------------------------- pure subtrees
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A list of a pure selection in one loop (module docstring), else graphql-core's."""
+        if position_context is None and self._fast:
+            plan = self._value_plan(return_type, field_details_list)
+            if plan is not None:
+                try:
+                    return _complete_list(plan[2], result)
+                except Exception:  # noqa: S110 - the general path answers (docstring)
+                    pass
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object of a pure selection in one loop (module docstring), else graphql-core's."""
+        if position_context is None and self._fast and return_type.is_type_of is None:
+            fields = self._object_plan(return_type, field_details_list)
+            if fields is not None:
+                try:
+                    return _complete_object(fields, result)
+                except Exception:  # noqa: S110 - the general path answers (docstring)
+                    pass
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _value_plan(
+        self, type_: GraphQLOutputType, field_details_list: FieldDetailsList
+    ) -> ValuePlan | None:
+        """The plan completing values of `type_` selected by the field group, None when its
+        selection is not pure; made once per request and (type, group)."""
+        key = (id(type_), id(field_details_list))
+        cached = self._subtrees.get(key)
+        if cached is not None:
+            return cast("ValuePlan | None", cached[2])
+        plan: ValuePlan | None = None
+        non_null = isinstance(type_, GraphQLNonNull)
+        named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        if isinstance(named, GraphQLList):
+            item = self._value_plan(named.of_type, field_details_list)
+            if item is not None and _only_executable_directives(field_details_list):
+                plan = (_LIST, non_null, item)
+        elif isinstance(named, GraphQLLeafType):
+            coercer = self.coercers.get(id(named))
+            if coercer is not None and coercer[0] is named:
+                plan = (_LEAF, non_null, coercer[1])
+        elif isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+            fields = self._object_plan(named, field_details_list)
+            if fields is not None:
+                plan = (_OBJECT, non_null, fields)
+        self._subtrees[key] = (type_, field_details_list, plan)
+        return plan
+
+    def _object_plan(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> FieldPlans | None:
+        """The plan of an object type's selection (its collected subfields), None when a field
+        of it is not pure (module docstring); made once per request and (type, group)."""
+        key = (id(object_type), -id(field_details_list) - 1)  # apart from the value plans
+        cached = self._subtrees.get(key)
+        if cached is not None:
+            return cast("FieldPlans | None", cached[2])
+        fields = self._make_object_plan(object_type, field_details_list)
+        self._subtrees[key] = (object_type, field_details_list, fields)
+        return fields
+
+    def _make_object_plan(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> FieldPlans | None:
+        try:
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+                object_type, field_details_list
+            )
+        except Exception:  # the general path raises it where it belongs
+            return None
+        if new_defer_usages:
+            return None
+        fields: list[FieldPlan] = []
+        for response_name, group in grouped_field_set.items():
+            if not _only_executable_directives(group):
+                return None
+            if group[0].node.name.value == "__typename":
+                fields.append((response_name, _TYPENAME, None, True, object_type.name))
+                continue
+            served = self._served(object_type, group)
+            if isinstance(served, PlainField):
+                fields.append((response_name, _LEAF, served.getter, served.non_null, served.coerce))
+                continue
+            if served is None:
+                return None
+            plan = self._value_plan(served.field.type, group)
+            if plan is None:
+                return None
+            fields.append((response_name, plan[0], served.getter, plan[1], plan[2]))
+        return tuple(fields)
+
     def _serve_attribute(
         self,
         attribute: AttributeField,
@@ -469,6 +745,10 @@ def install_executor(schema: Schema) -> type[SubgraphExecutor]:
     """Make `schema` execute with a `SubgraphExecutor` knowing its plain fields. Call it once
     the schema's resolvers are final (after `shared.authz.install_access_rules`): a resolver
     wrapped later is not served by the fast path anyway (its identity is checked per field)."""
-    executor = type("SubgraphExecutor", (SubgraphExecutor,), {"plain": plain_fields(schema)})
+    executor = type(
+        "SubgraphExecutor",
+        (SubgraphExecutor,),
+        {"plain": plain_fields(schema), "coercers": leaf_coercers(schema)},
+    )
     schema.execution_context_class = executor
     return executor
