@@ -82,7 +82,9 @@ async def private() -> AsyncIterator[Private]:
     rd = EmbeddedRedis(data_dir / "redis")
     try:
         database_url, redis_url = pg.start(), rd.start()
-        await asyncio.to_thread(upgrade, "profile", database_url)
+        # profile reads auth's published user_directory (shared.migrations.SCHEMAS)
+        for service in ("auth", "profile"):
+            await asyncio.to_thread(upgrade, service, database_url)
         keys = SigningKeys(generate_private_key_pem())
         settings = ProfileSettings(
             app_env="test",
