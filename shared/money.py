@@ -78,9 +78,20 @@ def to_minor(amount: decimal.Decimal, currency: str, *, field: str = "amount") -
     return minor
 
 
+# One minor unit of each exponent in major units: `Decimal("0.01")` for 2 (`Decimal("1")` for 0).
+_MINOR_UNITS = {places: decimal.Decimal(1).scaleb(-places) for places in range(4)}
+_multiply = _EXACT.multiply
+
+
 def to_major(minor: int, currency: str) -> decimal.Decimal:
     """The major-unit amount of `minor` minor units, with exactly the currency's decimals:
     `9999` INR -> `Decimal("99.99")`, `100` INR -> `Decimal("1.00")`, `5` JPY -> `Decimal("5")`.
-    """
+
+    `minor` times one minor unit (`Decimal("0.01")`) in the exact context: the coefficient is
+    `minor`'s digits and the exponent the unit's, as `Decimal(minor).scaleb(-places)` gives,
+    in one operation instead of two (never rounded: the context traps `Inexact`)."""
     places = exponent(currency)
-    return decimal.Decimal(minor).scaleb(-places, context=_EXACT)
+    unit = _MINOR_UNITS.get(places)
+    if unit is None:  # an exponent the table lacks (none today)
+        return decimal.Decimal(minor).scaleb(-places, context=_EXACT)
+    return _multiply(minor, unit)

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, desc, tuple_
@@ -39,6 +39,9 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 _CURSOR_PREFIX = "k1:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # what `base64.urlsafe_b64encode` translates
+_new = object.__new__
 
 # The two paging arguments of every list field, described once.
 First = Annotated[
@@ -70,11 +73,35 @@ class PageInfo:
         "null when the page is empty."
     )
 
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only for a `PageInfo` of `build_connection`: its cursors, read from the page's
+            # first and last edge (encoded once, on first read).
+            state = self.__dict__
+            edges = state.get("_edges")
+            if edges is None or name not in ("start_cursor", "end_cursor"):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            cursor = state[name] = (edges[0] if name == "start_cursor" else edges[-1]).cursor
+            return cursor
+
 
 @strawberry.type(description="One element of a connection and the cursor that points at it.")
 class Edge(Generic[T]):
     cursor: str = strawberry.field(description="Opaque position of this element in the list.")
     node: T = strawberry.field(description="The element.")
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only for an `Edge` of `build_connection`: its cursor, encoded on first read from
+            # the row's position (most queries never select a cursor).
+            state = self.__dict__
+            key = state.get("_key")
+            if key is None or name != "cursor":
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            cursor = state["cursor"] = encode_cursor(*key(state["_row"]))
+            return cursor
 
 
 async def _total_count(root: Connection[Any]) -> int:
@@ -104,9 +131,11 @@ def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
     """Opaque to clients: base64url of `k1:<microseconds since the epoch, UTC>:<uuid hex>`."""
     if created_at.tzinfo is None:
         raise ValueError("cursor timestamps must be timezone-aware")
-    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
-    raw = f"{_CURSOR_PREFIX}{micros}:{row_id.hex}"
-    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+    micros = (created_at - _EPOCH) // _MICROSECOND
+    raw = f"{_CURSOR_PREFIX}{micros}:{row_id.int:032x}"  # `:032x` of the int is `row_id.hex`
+    # `base64.urlsafe_b64encode` without its two Python-level calls.
+    encoded = binascii.b2a_base64(raw.encode(), newline=False).translate(_URLSAFE)
+    return encoded.rstrip(b"=").decode()
 
 
 def decode_cursor(cursor: str, *, field: str = "after") -> Keyset:
@@ -216,16 +245,24 @@ def build_connection(
     key: Callable[[R], tuple[datetime, uuid.UUID]],
     total_count: Callable[[], Awaitable[int]],
 ) -> Connection[T]:
-    """A connection from up to `page.fetch_size` rows fetched in keyset order."""
-    visible = rows[: page.first]
-    edges = [Edge(cursor=encode_cursor(*key(row)), node=node(row)) for row in visible]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > page.first,
-            has_previous_page=page.after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        _count=total_count,
-    )
+    """A connection from up to `page.fetch_size` rows fetched in keyset order.
+
+    A cursor is encoded when it is first read (`Edge.cursor`, `PageInfo.startCursor` and
+    `endCursor`), not for every row: most queries select none, or only `endCursor`. The edges
+    and the page info are the same types with the same values on read."""
+    edges: list[Edge[T]] = []
+    append = edges.append
+    for row in rows[: page.first]:
+        edge: Edge[T] = _new(Edge)
+        edge.__dict__ = {"node": node(row), "_key": key, "_row": row}
+        append(edge)
+    page_info: PageInfo = _new(PageInfo)
+    page_info.__dict__ = {
+        "has_next_page": len(rows) > page.first,
+        "has_previous_page": page.after is not None,
+    }
+    if edges:
+        page_info.__dict__["_edges"] = edges
+    else:
+        page_info.__dict__.update(start_cursor=None, end_cursor=None)
+    return Connection(edges=edges, page_info=page_info, _count=total_count)

@@ -116,6 +116,10 @@ _PAYMENTS = Payment.__table__.c  # the table's columns: Core statements, no ORM 
 # SQLAlchemy `Row` answers an attribute through Python-level lookup (about 0.2 us each, and a
 # page's `from_row` reads some 25 per row); a named tuple's are C-level.
 PaymentRecord = namedtuple("PaymentRecord", [column.key for column in _PAYMENTS])  # type: ignore[misc]
+_RECORD_LENGTH = len(PaymentRecord._fields)
+# `PaymentRecord._make` without its Python-level frame per row (the statement selects exactly
+# the record's columns, checked once per page).
+_record = functools.partial(tuple.__new__, PaymentRecord)
 
 # Stand-ins for the filters a listing has: `_page_statement` is built from them once per shape
 # (which filters, whether a cursor), the real values go as parameters.
@@ -164,7 +168,9 @@ async def list_payments(
     read = _page_statement(_shape(query), after is not None)
     params = {**_params(query), **keyset_params(after, limit)}
     rows = await read_all(session, read, params)
-    return cast(Sequence[Payment], list(map(PaymentRecord._make, rows)))
+    if rows and len(rows[0]) != _RECORD_LENGTH:  # `_make`'s check, once per page
+        raise TypeError(f"Expected {_RECORD_LENGTH} columns, got {len(rows[0])}")
+    return cast(Sequence[Payment], list(map(_record, rows)))
 
 
 async def count_payments(*, session: AsyncSession, query: PaymentQuery) -> int:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
+from collections import namedtuple
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
-from shared.money import to_major
+from shared.money import exponent, to_major
 from shared.pagination import After, Connection, First, PageRequest, build_connection
 from shared.scopes import Scope
 from subgraphs.payments import access, service
@@ -22,6 +25,7 @@ from subgraphs.payments.ledger.types import LedgerEntry
 from subgraphs.payments.loaders import UserPage
 from subgraphs.payments.models import Payment as PaymentRow
 from subgraphs.payments.models import PaymentTransaction as TransactionRow
+from subgraphs.payments.repository import PaymentRecord
 from subgraphs.payments.service import Report
 
 READ = [[Scope.PAYMENTS_READ.value]]
@@ -135,30 +139,45 @@ class Payment:
 
     @classmethod
     def from_row(cls, row: PaymentRow) -> Payment:
-        # Every page builds one per row: enum members by dict lookup (an Enum call is several
-        # times slower) and one `User` per distinct party.
+        """The payment as the API shows it. Every page builds one per row, and a query reads
+        a few of its fields: what can fail (the enums, the currency) and the plain copies are
+        set here; the id as text, the four amounts and the three party references are made
+        when first read (`__getattr__`), once. The values read are the same either way.
+
+        A row that is not a listing's immutable `PaymentRecord` (an ORM instance a mutation
+        goes on changing, a Core row) is copied first: what is shown is the row as it was."""
+        if type(row) is not PaymentRecord:  # type: ignore[comparison-overlap]
+            row = _PaymentSnapshot._make(_read_snapshot(row))  # type: ignore[assignment]
         currency = row.currency
-        created_by = User.ref(row.created_by)
-        return cls(
-            id=strawberry.ID(str(row.id)),
-            type=_member(_TYPES, PaymentType, row.type),
-            status=_member(_STATUSES, PaymentStatus, row.status),
-            amount=to_major(row.amount_minor, currency),
-            amount_refunded=to_major(row.amount_refunded_minor, currency),
-            currency=currency,
-            description=row.description,
-            payer=_party(row.payer_id, row.created_by, created_by),
-            payee=_party(row.payee_id, row.created_by, created_by),
-            created_by=created_by,
-            razorpay_order_id=row.razorpay_order_id,
-            razorpay_payment_id=row.razorpay_payment_id,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            priority=_PRIORITIES[row.priority],
-            fee=to_major(row.fee_minor, currency),
-            net_amount=to_major(row.amount_minor - row.fee_minor, currency),
-            row_id=row.id,
-        )
+        payment: Payment = _new(cls)
+        payment.__dict__ = {
+            "type": _member(_TYPES, PaymentType, row.type),
+            "status": _member(_STATUSES, PaymentStatus, row.status),
+            "currency": currency,
+            "description": row.description,
+            "razorpay_order_id": row.razorpay_order_id,
+            "razorpay_payment_id": row.razorpay_payment_id,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "priority": _PRIORITIES[row.priority],
+            "row_id": row.id,
+            "_row": row,
+        }
+        exponent(currency)  # an unknown currency fails here, as it did before reads were lazy
+        return payment
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only for a `Payment` of `from_row`, and only on the first read of a field made
+            # on read (`_ON_READ`); every later read finds the value in the instance.
+            state = self.__dict__
+            make = _ON_READ.get(name)
+            row = state.get("_row")
+            if make is None or row is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = state[name] = make(self, row)
+            return value
 
 
 E = TypeVar("E", bound=Enum)
@@ -174,10 +193,35 @@ def _member(members: dict[str, E], enum: type[E], value: str) -> E:
     return enum(value) if member is None else member
 
 
-def _party(user_id: uuid.UUID | None, creator_id: uuid.UUID, creator: User) -> User | None:
+_new = object.__new__
+
+# The columns `Payment.from_row` reads, copied from a row that may change after it.
+_SNAPSHOT_COLUMNS = (
+    "id", "type", "status", "amount_minor", "amount_refunded_minor", "currency", "description",
+    "payer_id", "payee_id", "created_by", "razorpay_order_id", "razorpay_payment_id",
+    "created_at", "updated_at", "priority", "fee_minor",
+)  # fmt: skip
+_PaymentSnapshot = namedtuple("_PaymentSnapshot", _SNAPSHOT_COLUMNS)  # type: ignore[misc]
+_read_snapshot = operator.attrgetter(*_SNAPSHOT_COLUMNS)
+
+
+def _party(payment: Payment, user_id: uuid.UUID | None, creator_id: uuid.UUID) -> User | None:
     if user_id is None:
         return None
-    return creator if user_id == creator_id else User.ref(user_id)
+    return payment.created_by if user_id == creator_id else User.ref(user_id)
+
+
+# The fields of a `Payment` made on first read, from the payment and its row.
+_ON_READ: dict[str, Callable[[Payment, Any], Any]] = {
+    "id": lambda payment, row: str(row.id),
+    "amount": lambda payment, row: to_major(row.amount_minor, row.currency),
+    "amount_refunded": lambda payment, row: to_major(row.amount_refunded_minor, row.currency),
+    "fee": lambda payment, row: to_major(row.fee_minor, row.currency),
+    "net_amount": lambda payment, row: to_major(row.amount_minor - row.fee_minor, row.currency),
+    "created_by": lambda payment, row: User.ref(row.created_by),
+    "payer": lambda payment, row: _party(payment, row.payer_id, row.created_by),
+    "payee": lambda payment, row: _party(payment, row.payee_id, row.created_by),
+}
 
 
 async def resolve_user_payments(
@@ -215,11 +259,29 @@ class User:
 
     @classmethod
     def ref(cls, user_id: uuid.UUID) -> User:
-        return cls(id=strawberry.ID(str(user_id)))
+        """The entity reference of a user (`{ id }`; the router asks auth for the rest)."""
+        return cls(id=_user_id_text(user_id))
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> User:
         return cls(id=id)
+
+
+# The text of the user ids seen lately, by the UUID's integer (a C-level hash; `str(uuid)`
+# costs several microseconds, and a page names the same few users on every row). Emptied when
+# full: bounded memory, and a user id's text never changes.
+_USER_ID_TEXTS: dict[int, strawberry.ID] = {}
+_MAX_USER_ID_TEXTS = 4096
+
+
+def _user_id_text(user_id: uuid.UUID) -> strawberry.ID:
+    key = user_id.int
+    text = _USER_ID_TEXTS.get(key)
+    if text is None:
+        if len(_USER_ID_TEXTS) >= _MAX_USER_ID_TEXTS:
+            _USER_ID_TEXTS.clear()
+        text = _USER_ID_TEXTS[key] = strawberry.ID(str(user_id))
+    return text
 
 
 @strawberry.type(description="What Razorpay Checkout needs: open it with these values.")

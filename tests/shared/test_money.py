@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 
 import pytest
@@ -58,10 +59,71 @@ def test_to_minor_examples(amount: str, currency: str, minor: int) -> None:
         (0, "USD", "0.00"),
         (5, "JPY", "5"),
         (1234, "KWD", "1.234"),
+        (0, "INR", "0.00"),
+        (0, "JPY", "0"),
+        (0, "KWD", "0.000"),
+        (1, "INR", "0.01"),
+        (-1, "INR", "-0.01"),
+        (-9999, "INR", "-99.99"),
+        (-5, "JPY", "-5"),
+        (-1234, "KWD", "-1.234"),
+        (1_000_000_00, "INR", "1000000.00"),
+        (MAX_MINOR, "INR", "92233720368547758.07"),
+        (MAX_MINOR, "JPY", "9223372036854775807"),
+        (MAX_MINOR, "KWD", "9223372036854775.807"),
+        (-MAX_MINOR, "INR", "-92233720368547758.07"),
+        (-MAX_MINOR, "BHD", "-9223372036854775.807"),
     ],
 )
 def test_to_major_has_exactly_the_currency_decimals(minor: int, currency: str, text: str) -> None:
     assert format(to_major(minor, currency), "f") == text
+
+
+# The definition `to_major` must match digit for digit (coefficient, exponent and sign): the
+# exact scaling of the integer by the currency's exponent, never rounded.
+_REFERENCE = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperation])
+
+
+def _reference_major(minor: int | Decimal, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-exponent(currency), context=_REFERENCE)
+
+
+@given(minor=minor_amounts, currency=currencies)
+def test_to_major_is_the_exact_scaling_digit_for_digit(minor: int, currency: str) -> None:
+    major = to_major(minor, currency)
+    expected = _reference_major(minor, currency)
+    assert type(major) is Decimal
+    assert major.as_tuple() == expected.as_tuple()
+    assert str(major) == str(expected)
+    assert format(major, "f") == format(expected, "f")
+
+
+@pytest.mark.parametrize("currency", sorted(CURRENCY_EXPONENTS))
+@pytest.mark.parametrize("minor", [0, 1, -1, 10, 99, 100, 101, 12345, MAX_MINOR, -MAX_MINOR])
+def test_to_major_edges_in_every_currency(minor: int, currency: str) -> None:
+    major = to_major(minor, currency)
+    assert major.as_tuple() == _reference_major(minor, currency).as_tuple()
+    assert -major.as_tuple().exponent == exponent(currency)  # type: ignore[operator]
+    assert to_minor(major, currency) == minor
+
+
+def test_to_major_takes_a_sum_read_as_a_decimal() -> None:
+    # SQL `sum()` of a BIGINT arrives as a `Decimal` (numeric): same digits as the int's.
+    for total in (Decimal(0), Decimal(12345), Decimal(-7), Decimal(MAX_MINOR) * 3):
+        for currency in ("INR", "JPY", "KWD"):
+            major = to_major(total, currency)  # type: ignore[arg-type]
+            assert major.as_tuple() == _reference_major(total, currency).as_tuple()
+    assert format(to_major(Decimal(12345), "INR"), "f") == "123.45"  # type: ignore[arg-type]
+
+
+def test_to_major_does_not_depend_on_the_thread_context() -> None:
+    with decimal.localcontext() as context:
+        context.prec = 3
+        context.rounding = decimal.ROUND_DOWN
+        assert format(to_major(MAX_MINOR, "INR"), "f") == "92233720368547758.07"
+        assert format(to_major(123456, "KWD"), "f") == "123.456"
+    with pytest.raises(BadUserInput):
+        to_major(1, "XYZ")
 
 
 @given(minor=minor_amounts, currency=currencies)
