@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
-import razorpay
 from pydantic import SecretStr
 
 from shared.config import PaymentsSettings
@@ -63,16 +61,11 @@ def simulator() -> Iterator[Sim]:
         key_id=KEY_ID, key_secret=KEY_SECRET, webhook_secret=WEBHOOK_SECRET, webhook_urls=[]
     )
     server = ServerThread(create_simulator(settings)).start()
-    sim = Sim(
-        url=server.url,
-        rzp=razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url=server.url),
-        http=httpx.Client(base_url=server.url, timeout=30),
-    )
+    sim = Sim.of(server, timeout=30)
     try:
         yield sim
     finally:
-        sim.rzp.session.close()
-        sim.http.close()
+        sim.close()
         server.stop()
 
 

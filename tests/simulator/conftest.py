@@ -5,9 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
-import httpx
 import pytest
-import razorpay
 
 from subgraphs.payments.simulator import SimulatorSettings, create_app
 from tests.simulator.support import (
@@ -66,11 +64,7 @@ def make_sim() -> Iterator[MakeSim]:
 
     def make(**overrides: Any) -> Sim:
         server = ServerThread(create_app(sim_settings(**overrides))).start()
-        sim = Sim(
-            url=server.url,
-            rzp=razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url=server.url),
-            http=httpx.Client(base_url=server.url, timeout=10),
-        )
+        sim = Sim.of(server, timeout=10)
         started.append((server, sim))
         return sim
 
@@ -82,23 +76,17 @@ def make_sim() -> Iterator[MakeSim]:
         with ExitStack() as stack:
             for server, sim in started:
                 stack.callback(server.stop)
-                stack.callback(sim.http.close)
-                stack.callback(sim.rzp.session.close)
+                stack.callback(sim.close)
 
 
 @pytest.fixture(scope="package")
 def _shared() -> Iterator[Sim]:
     server = ServerThread(create_app(sim_settings())).start()
-    sim = Sim(
-        url=server.url,
-        rzp=razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url=server.url),
-        http=httpx.Client(base_url=server.url, timeout=10),
-    )
+    sim = Sim.of(server, timeout=10)
     try:
         yield sim
     finally:
-        sim.rzp.session.close()
-        sim.http.close()
+        sim.close()
         server.stop()
 
 

@@ -169,6 +169,19 @@ class Sim:
     rzp: razorpay.Client
     http: httpx.Client
 
+    @classmethod
+    def of(cls, server: ServerThread, *, timeout: float) -> Sim:
+        """The SDK and HTTP clients of a started simulator server (`close()` them)."""
+        return cls(
+            url=server.url,
+            rzp=razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url=server.url),
+            http=httpx.Client(base_url=server.url, timeout=timeout),
+        )
+
+    def close(self) -> None:
+        self.rzp.session.close()
+        self.http.close()
+
     def order(self, amount: int = 50_000, **fields: Any) -> dict[str, Any]:
         order: dict[str, Any] = self.rzp.order.create(
             {"amount": amount, "currency": "INR", "receipt": "rcpt-1", **fields}
