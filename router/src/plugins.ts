@@ -272,27 +272,31 @@ type SubgraphExecutor = Parameters<NonNullable<RouterPlugin['onSubgraphExecute']
 type SubgraphRequest = Parameters<SubgraphExecutor>[0];
 
 /** The error an upstream timeout fails the subgraph request with: the gateway's own
- *  (`useUpstreamTimeout`: GATEWAY_TIMEOUT, HTTP 504), which maskError turns into
- *  SERVICE_UNAVAILABLE. */
-function upstreamTimeoutError(reason: Error): GraphQLError {
-  return new GraphQLError(reason.message, { extensions: { code: 'GATEWAY_TIMEOUT', http: { status: 504 } } });
+ *  (`useUpstreamTimeout`: GATEWAY_TIMEOUT, HTTP 504, and the subgraph's name as `serviceName`,
+ *  which the client sees: docs/errors.md), which maskError turns into SERVICE_UNAVAILABLE. */
+function upstreamTimeoutError(reason: Error, serviceName: string): GraphQLError {
+  return new GraphQLError(reason.message, {
+    extensions: { code: 'GATEWAY_TIMEOUT', http: { status: 504 }, serviceName },
+  });
 }
 
 /**
  * A subgraph HTTP request (query, mutation, entity fetch) that has not answered after `timeoutMs`
  * is aborted (its socket closed) and fails with GATEWAY_TIMEOUT, which maskError answers as
- * SERVICE_UNAVAILABLE. Subscriptions have no timeout. The client's own abort still reaches the
- * subgraph request.
+ * SERVICE_UNAVAILABLE (naming the subgraph as `serviceName`). Subscriptions have no timeout. A
+ * signal the request carries (none in this configuration: no `upstreamCancellation`) still
+ * reaches the subgraph request.
  *
  * Replaces the gateway's `upstreamTimeout` option (gateway-runtime `useUpstreamTimeout`), same
  * error, less work per subgraph request: that one made an `AbortSignal.timeout` (a timer that
  * fires 5 s later whether or not the request is long done), a deferred, a `Promise.race` and
  * `.then/.catch/.finally` chains, and combined the signals with `abortSignalAny` (a controller,
- * listeners, WeakRefs and FinalizationRegistry entries); about 5% of the router's CPU. Here: one
- * AbortController, one listener on the client's signal, one timer cleared when the answer is in.
+ * listeners, WeakRefs and FinalizationRegistry entries); about 5% of the router's profile. Here:
+ * one AbortController, one listener on the request's signal if any, one timer cleared when the
+ * answer is in.
  */
 export function useUpstreamTimeouts(opts: { timeoutMs: number }): RouterPlugin {
-  const timed = (executor: SubgraphExecutor) => (request: SubgraphRequest) => {
+  const timed = (executor: SubgraphExecutor, serviceName: string) => (request: SubgraphRequest) => {
     const parent = request.signal;
     if (parent?.aborted) return executor(request);
     const ctrl = new AbortController();
@@ -311,10 +315,12 @@ export function useUpstreamTimeouts(opts: { timeoutMs: number }): RouterPlugin {
       done();
       throw e;
     }
-    if (!(result instanceof Promise)) {
+    // Any thenable is timed (a transport or hook may answer with a promise-like of its own).
+    if (result == null || typeof (result as { then?: unknown }).then !== 'function') {
       done();
       return result;
     }
+    const answer = Promise.resolve(result);
     return new Promise<Awaited<typeof result>>((resolve, reject) => {
       timer = setTimeout(() => {
         const reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
@@ -322,10 +328,10 @@ export function useUpstreamTimeouts(opts: { timeoutMs: number }): RouterPlugin {
         parent?.removeEventListener('abort', onParentAbort);
         if (!settled) {
           settled = true;
-          reject(upstreamTimeoutError(reason));
+          reject(upstreamTimeoutError(reason, serviceName));
         }
       }, opts.timeoutMs);
-      result.then(
+      answer.then(
         (value) => {
           if (settled) return;
           settled = true;
@@ -344,11 +350,11 @@ export function useUpstreamTimeouts(opts: { timeoutMs: number }): RouterPlugin {
     });
   };
   return {
-    onSubgraphExecute({ executionRequest, executor, setExecutor }) {
+    onSubgraphExecute({ subgraphName, executionRequest, executor, setExecutor }) {
       if (executionRequest.operationType === 'subscription') return;
       // The wrapper passes the request through unchanged but for its signal: the executor's
       // generic signature holds.
-      setExecutor(timed(executor) as SubgraphExecutor);
+      setExecutor(timed(executor, subgraphName) as SubgraphExecutor);
     },
   };
 }

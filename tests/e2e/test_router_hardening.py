@@ -585,7 +585,10 @@ async def test_a_down_or_hanging_subgraph_is_service_unavailable_quickly(
     try:
         with router_process(stack, "down", overrides) as router:
             async with httpx.AsyncClient(timeout=20.0) as http:
-                for query in ("{ systemConfig { key } }", "{ myProfile { bio } }"):
+                for query, service in (
+                    ("{ systemConfig { key } }", "admin"),
+                    ("{ myProfile { bio } }", "profile"),
+                ):
                     started = time.monotonic()
                     response = await http.post(
                         router.url(),
@@ -598,6 +601,8 @@ async def test_a_down_or_hanging_subgraph_is_service_unavailable_quickly(
                     result = response.json()
                     assert codes(result) == ["SERVICE_UNAVAILABLE"], result
                     assert result["errors"][0]["extensions"]["retryAfter"] >= 1
+                    # docs/errors.md: which subgraph was down (stopped) or slow (hung)
+                    assert result["errors"][0]["extensions"]["serviceName"] == service, result
                     assert response.headers["retry-after"].isdigit()
                     assert "127.0.0.1" not in response.text
                 # The rest of the graph still answers.
