@@ -81,7 +81,7 @@ from graphql import (
     GraphQLOutputType,
     Undefined,
 )
-from graphql.execution.executor import to_nodes
+from graphql.execution.executor import Executor, to_nodes
 from graphql.pyutils import Path, gather_with_cancel, inspect
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -268,10 +268,10 @@ _EXECUTABLE_DIRECTIVES: Final = frozenset({"skip", "include"})  # resolved by co
 
 
 class _GeneralPath(Exception):  # a signal, not an error
-    """Raised inside the pure loop: the value goes to graphql-core's general path."""
-
-
-_GENERAL: Final = _GeneralPath()
+    """Raised inside the pure loop: the value goes to graphql-core's general path. Raised as
+    the class, so each raise is a new instance: one instance raised again and again would
+    gather every raise's frames in its `__traceback__`, and with them each request's objects,
+    for the life of the process."""
 
 # Types whose values are completed plainly: not awaitable (decided by the type, as
 # `_not_awaitable`) and not exceptions. None, Undefined and everything else are checked in full.
@@ -293,15 +293,15 @@ def _complete(kind: int, non_null: bool, arg: Any, value: Any) -> Any:
     """One value completed by its plan, or `_GeneralPath` raised."""
     if value is None or value is Undefined:
         if non_null:
-            raise _GENERAL
+            raise _GeneralPath
         return None
     cls = type(value)
     if cls not in _settled and not _settle(value):
-        raise _GENERAL
+        raise _GeneralPath
     if kind == _LEAF:
         coerced = arg(value)
         if coerced is None or coerced is Undefined:
-            raise _GENERAL
+            raise _GeneralPath
         return coerced
     if kind == _OBJECT:
         return _complete_object(arg, value)
@@ -313,7 +313,7 @@ def _complete_list(item: ValuePlan, values: Any) -> list[Any]:
     `tuple` is left to the general path: iterables, async iterables, strings, mappings)."""
     cls = type(values)
     if cls is not list and cls is not tuple:
-        raise _GENERAL
+        raise _GeneralPath
     kind, non_null, arg = item
     if kind == _OBJECT:
         settled = _settled
@@ -339,7 +339,7 @@ def _complete_object(fields: FieldPlans, source: Any) -> dict[str, Any]:
         if kind == _LEAF and type(value) in settled:
             coerced = arg(value)
             if coerced is None or coerced is Undefined:
-                raise _GENERAL
+                raise _GeneralPath
             results[response_name] = coerced
         else:
             results[response_name] = _complete(kind, non_null, arg, value)
@@ -392,6 +392,18 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         self._fast = manager is None or not manager.middlewares
         # The pure plan of each (type, field group) (None: not pure), both kept alive beside it.
         self._subtrees: dict[tuple[int, int], tuple[Any, FieldDetailsList, Any]] = {}
+
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        """A subscription event's executor, with plan caches of its own. graphql-core makes it
+        as a shallow copy of the subscription's executor, and each event collects its fields
+        anew (new field groups, new identities): caches shared with the copies would keep
+        every event's groups for as long as the subscription lives."""
+        executor = super().build_per_event_executor(payload)
+        if isinstance(executor, SubgraphExecutor):
+            executor._plans = {}
+            executor._group_plans = {}
+            executor._subtrees = {}
+        return executor
 
     def _served(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import decimal
 import enum
+import gc
 import json
 import uuid
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -162,7 +164,14 @@ async def _awaitable_shade() -> Shade:
     return Shade.DARK
 
 
+_MADE: list[weakref.ref[Tree]] = []  # the objects "fresh_null_id" made, weakly
+
+
 def _trees(kind: str) -> list[Any]:
+    if kind == "fresh_null_id":  # a fresh object per execution, that the loop gives up on
+        made = tree(1, id=None)
+        _MADE.append(weakref.ref(made))
+        return [made]
     if kind == "awaitable":  # a fresh coroutine per execution
         return [tree(1, trunk=branch(1, first=leaf(1, shade=_awaitable_shade())))]
     if kind == "generator_list":  # a fresh generator per execution
@@ -345,3 +354,57 @@ async def test_a_ruled_field_keeps_its_selection_off_the_loop(
     # The trees' selection holds the ruled field: never completed by the loop (each item's
     # `branches` list is, a pure subtree below it).
     assert loops["ran"] == (len(TREES["plain"]) if role is Role.ADMIN else 0)
+
+
+async def test_a_fallback_keeps_nothing_of_its_request() -> None:
+    """The loop signals the general path with an exception: one instance raised again and again
+    would gather every fallback's frames in its traceback, and with them each request's objects
+    (rows, the context) for the life of the process."""
+    _MADE.clear()
+    for _ in range(5):
+        answer = await execute(
+            "query($k: String!) { trees(kind: $k) { id } }", {"k": "fresh_null_id"}
+        )
+        assert '"path": ["trees", 0, "id"]' in answer  # the general path's error
+    gc.collect()
+    assert len(_MADE) == 5
+    assert [ref() for ref in _MADE] == [None] * 5
+
+
+@strawberry.type
+class Ticker:
+    @strawberry.subscription
+    async def trees(self, count: int) -> AsyncIterator[Tree]:
+        for i in range(count):
+            yield tree(i)
+
+
+TICKING = build_schema(
+    query=Query, subscription=Ticker, router_secret=None, scalar_overrides=SCALAR_OVERRIDES
+)
+
+
+async def test_a_long_subscription_does_not_grow_the_plan_caches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """graphql-core runs each event on a shallow copy of the subscription's executor, and each
+    event collects its fields anew: caches shared with the copies would keep every event's
+    field groups for as long as the subscription lives."""
+    executor_class = TICKING.execution_context_class
+    parents: list[Any] = []
+    per_event = executor_class.build_per_event_executor
+
+    def tracked(self: Any, payload: Any) -> Any:
+        parents.append(self)
+        return per_event(self, payload)
+
+    monkeypatch.setattr(executor_class, "build_per_event_executor", tracked)
+    query = "subscription { trees(count: 40) { id branches { name leaves { label } } } }"
+    stream = await TICKING.subscribe(query, context_value=context(principal(Role.CUSTOMER)))
+    events = [event async for event in stream]  # type: ignore[union-attr]
+    assert len(events) == 40
+    assert all(not event.errors for event in events), events[0].errors
+    assert events[-1].data["trees"]["branches"][0]["leaves"][0]["label"] == "leaf 780"
+    [parent] = set(parents)
+    sizes = len(parent._plans) + len(parent._group_plans) + len(parent._subtrees)
+    assert sizes <= 4, sizes
