@@ -60,6 +60,7 @@ class Infra:
 # listeners); asyncio names the others Task-<n> (a request's helpers, a waiter being cancelled).
 UNNAMED_TASK = re.compile(r"Task-\d+")
 _session_loop: list[asyncio.AbstractEventLoop] = []
+_reported: dict[int, object] = {}  # leftovers already reported, by id (kept alive here)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,12 +85,21 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     result = yield
     if not _session_loop or (nextitem is not None and _folder(nextitem) == _folder(item)):
         return result
-    left = sorted(
-        task.get_name()
+    tasks = [
+        task
         for task in asyncio.all_tasks(_session_loop[0])
         if not task.done() and not UNNAMED_TASK.fullmatch(task.get_name())
+    ]
+    servers = [server for server in ServerThread.running if server.alive]
+    # Each leftover fails the folder that left it, not every folder after it too.
+    new = [leftover for leftover in (*tasks, *servers) if id(leftover) not in _reported]
+    _reported.update((id(leftover), leftover) for leftover in new)
+    left = sorted(
+        leftover.get_name()
+        if isinstance(leftover, asyncio.Task)
+        else f"uvicorn thread at {leftover.url}"
+        for leftover in new
     )
-    left += sorted(f"uvicorn thread at {server.url}" for server in ServerThread.running)
     if left:
         pytest.fail(
             f"tests/{_folder(item)} left background tasks running after its last test: "

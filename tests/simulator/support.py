@@ -57,8 +57,16 @@ class ServerThread:
     def start(self) -> ServerThread:
         ServerThread.running.add(self)
         self._thread.start()
-        wait_until(lambda: self.server.started)
+        try:
+            wait_until(lambda: self.server.started)
+        except BaseException:
+            self.stop()  # a server that did not start is not left running either
+            raise
         return self
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def stop(self) -> None:
         self.server.should_exit = True
