@@ -37,6 +37,8 @@ class Role(Enum):
 
 
 async def resolve_mfa_enabled(root: User, info: strawberry.Info[Context, None]) -> bool:
+    if root.deleted:  # a deleted account's placeholder tells nothing of the account
+        return False
     return await info.context.loaders.mfa_enabled_by_user_id.load(uuid.UUID(str(root.id)))
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.lifetime import Resources
-from subgraphs.auth.types import DELETED_USER_NAME
+from subgraphs.auth.models import User as UserRow
+from subgraphs.auth.types import DELETED_USER_NAME, User, resolve_mfa_enabled
 from tests.auth.support import ENTITIES, AuthHarness
 from tests.helpers import count_statements
 
@@ -117,3 +120,15 @@ async def test_me_returns_the_caller(auth: AuthHarness, unique_email: str) -> No
     assert data["me"]["id"] == payload["user"]["id"]
     assert data["me"]["name"] == "Me Myself"
     assert data["me"]["createdAt"].endswith("+00:00")
+
+
+async def test_a_placeholder_tells_nothing_of_the_accounts_second_factor() -> None:
+    """`mfaEnabled` (self or ADMIN) of a deleted account's placeholder is false without reading
+    the account's TOTP state (the loaders are not even reached)."""
+    now = datetime.now(UTC)
+    row = UserRow(
+        id=uuid.uuid4(), email="gone@example.com", name="Gone", role="VENDOR",
+        email_verified=True, created_at=now, deleted_at=now,
+    )  # fmt: skip
+    unreachable = SimpleNamespace(context=SimpleNamespace(loaders=None))
+    assert await resolve_mfa_enabled(User.placeholder(row), unreachable) is False  # type: ignore[arg-type]
