@@ -273,6 +273,7 @@ class _GeneralPath(Exception):  # a signal, not an error
     gather every raise's frames in its `__traceback__`, and with them each request's objects,
     for the life of the process."""
 
+
 # Types whose values are completed plainly: not awaitable (decided by the type, as
 # `_not_awaitable`) and not exceptions. None, Undefined and everything else are checked in full.
 _settled: set[type] = {bool, int, float, str, bytes, list, tuple, dict}
