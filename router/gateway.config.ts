@@ -21,7 +21,6 @@ import {
   useResultScrubbing,
   useSubgraphOperationNames,
   useUpstreamSigning,
-  useUpstreamTimeouts,
   useUpstreamValues,
   useValidationErrorCode,
 } from './src/plugins.ts';
@@ -196,8 +195,10 @@ export const gatewayConfig = defineConfig<RouterContext>({
   },
 
   // Subgraph HTTP requests (queries, mutations, entity fetches) that take longer fail with
-  // SERVICE_UNAVAILABLE: useUpstreamTimeouts (plugins:, below), not the gateway's
-  // `upstreamTimeout` option (same error, a fraction of its work per request: src/plugins.ts).
+  // SERVICE_UNAVAILABLE (maskError). Subscriptions are long-lived: no timeout for them (the
+  // gateway's timeout would end their stream).
+  upstreamTimeout: ({ executionRequest }) =>
+    executionRequest?.operationType === 'subscription' ? undefined : settings.upstreamTimeoutMs,
 
   maxDepth: settings.maxDepth,
   maxTokens: settings.maxTokens,
@@ -237,9 +238,6 @@ export const gatewayConfig = defineConfig<RouterContext>({
     // Files of a multipart request are signed as `null`, as the subgraph receives them in the
     // `operations` part (src/uploads.ts).
     useUpstreamSigning({ secret: settings.hmacSecret, serialize: signedPayload }),
-    // ROUTER_UPSTREAM_TIMEOUT_MS on every subgraph HTTP request; subscriptions have none (a
-    // timeout would end their stream).
-    useUpstreamTimeouts({ timeoutMs: settings.upstreamTimeoutMs }),
     ...(settings.metrics ? [useRouterMetrics({
       // Operations the router knows: the configured names and the trusted documents'.
       knownOperationNames: new Set([...settings.metricsOperationNames, ...trusted.operationNames]),
