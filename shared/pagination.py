@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, desc, tuple_
 from sqlalchemy.orm import QueryableAttribute
 
 from shared.errors import BadUserInput
+from shared.on_read import made_on_read
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -74,16 +75,15 @@ class PageInfo:
     )
 
     if not TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:
-            # Only for a `PageInfo` of `build_connection`: its cursors, read from the page's
-            # first and last edge (encoded once, on first read).
-            state = self.__dict__
-            edges = state.get("_edges")
-            if edges is None or name not in ("start_cursor", "end_cursor"):
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            cursor = state[name] = (edges[0] if name == "start_cursor" else edges[-1]).cursor
-            return cursor
+        # A `PageInfo` of `build_connection`: its cursors read from the page's first and last
+        # edge (encoded once, on first read).
+        __getattr__ = made_on_read(
+            "_edges",
+            {
+                "start_cursor": lambda info, edges: edges[0].cursor,
+                "end_cursor": lambda info, edges: edges[-1].cursor,
+            },
+        )
 
 
 @strawberry.type(description="One element of a connection and the cursor that points at it.")
@@ -92,16 +92,11 @@ class Edge(Generic[T]):
     node: T = strawberry.field(description="The element.")
 
     if not TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:
-            # Only for an `Edge` of `build_connection`: its cursor, encoded on first read from
-            # the row's position (most queries never select a cursor).
-            state = self.__dict__
-            key = state.get("_key")
-            if key is None or name != "cursor":
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            cursor = state["cursor"] = encode_cursor(*key(state["_row"]))
-            return cursor
+        # An `Edge` of `build_connection`: its cursor encoded on first read from the row's
+        # position (most queries never select a cursor).
+        __getattr__ = made_on_read(
+            "_row", {"cursor": lambda edge, row: encode_cursor(*edge.__dict__["_key"](row))}
+        )
 
 
 async def _total_count(root: Connection[Any]) -> int:

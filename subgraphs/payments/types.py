@@ -15,6 +15,7 @@ import strawberry
 from strawberry.types import Info
 
 from shared.money import exponent, to_major
+from shared.on_read import made_on_read
 from shared.pagination import After, Connection, First, PageRequest, build_connection
 from shared.scopes import Scope
 from subgraphs.payments import access, service
@@ -166,19 +167,6 @@ class Payment:
         exponent(currency)  # an unknown currency fails here, as it did before reads were lazy
         return payment
 
-    if not TYPE_CHECKING:
-
-        def __getattr__(self, name: str) -> Any:
-            # Only for a `Payment` of `from_row`, and only on the first read of a field made
-            # on read (`_ON_READ`); every later read finds the value in the instance.
-            state = self.__dict__
-            make = _ON_READ.get(name)
-            row = state.get("_row")
-            if make is None or row is None:
-                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            value = state[name] = make(self, row)
-            return value
-
 
 E = TypeVar("E", bound=Enum)
 
@@ -211,7 +199,8 @@ def _party(payment: Payment, user_id: uuid.UUID | None, creator_id: uuid.UUID) -
     return payment.created_by if user_id == creator_id else User.ref(user_id)
 
 
-# The fields of a `Payment` made on first read, from the payment and its row.
+# The fields of a `Payment` made on first read, from the payment and its row
+# (`shared.on_read`: only a `Payment` of `from_row` has its row).
 _ON_READ: dict[str, Callable[[Payment, Any], Any]] = {
     "id": lambda payment, row: str(row.id),
     "amount": lambda payment, row: to_major(row.amount_minor, row.currency),
@@ -222,6 +211,8 @@ _ON_READ: dict[str, Callable[[Payment, Any], Any]] = {
     "payer": lambda payment, row: _party(payment, row.payer_id, row.created_by),
     "payee": lambda payment, row: _party(payment, row.payee_id, row.created_by),
 }
+if not TYPE_CHECKING:
+    Payment.__getattr__ = made_on_read("_row", _ON_READ)
 
 
 async def resolve_user_payments(
