@@ -1,5 +1,13 @@
-"""The profile service's event consumers: `profiles` creates the default (empty) profile of every
-user that registers (`auth:user:registered`); a profile that already exists is left alone."""
+"""The profile service's event consumers (both read `events:auth`: auth owns accounts):
+
+- `profiles` creates the default (empty) profile of every user that registers
+  (`auth:user:registered`); a profile that already exists is left alone.
+- `avatar-removals` removes a deleted account's avatar (`admin:user:deleted`): the stored key is
+  cleared and the file deleted, so its URL stops serving the picture (a deleted account's
+  profile is already hidden: `User.profile` is null for it). The file goes before the commit;
+  if the commit fails, the redelivery clears the key again, and removing a missing file is a
+  no-op.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +16,15 @@ import uuid
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.consumers import Consumer, Event
+from shared.consumers import Consumer, Event, Handler
 from shared.outbox import stream_for
+from subgraphs.profile import repository as repo
+from subgraphs.profile.avatar_store import AvatarStore
 from subgraphs.profile.models import Profile
 
 SCHEMA = "profile"
 USER_REGISTERED = "auth:user:registered"
+USER_DELETED = "admin:user:deleted"
 
 
 async def create_profile(session: AsyncSession, event: Event) -> None:
@@ -38,5 +49,30 @@ PROFILES = Consumer(
     types=frozenset({USER_REGISTERED}),
 )
 
-CONSUMERS = (PROFILES,)
-"""Run by the profile app with its outbox relay (`shared.consumers.service_events`)."""
+
+def remove_avatar(store: AvatarStore) -> Handler:
+    async def handle(session: AsyncSession, event: Event) -> None:
+        user_id = uuid.UUID(str(event.data["userId"]))
+        row = await repo.find_profile_for_update(session=session, user_id=user_id)
+        if row is None or row.avatar_key is None:
+            return
+        key, row.avatar_key, row.updated_at = row.avatar_key, None, event.occurred_at
+        await session.flush()
+        await store.delete(key)
+
+    return handle
+
+
+def avatar_removals(store: AvatarStore) -> Consumer:
+    return Consumer(
+        name="avatar-removals",
+        schema=SCHEMA,
+        streams=(stream_for("auth"),),
+        handler=remove_avatar(store),
+        types=frozenset({USER_DELETED}),
+    )
+
+
+def consumers(store: AvatarStore) -> tuple[Consumer, ...]:
+    """Run by the profile app with its outbox relay (`shared.consumers.service_events`)."""
+    return (PROFILES, avatar_removals(store))

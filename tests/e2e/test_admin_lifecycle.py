@@ -1,5 +1,5 @@
 """An ADMIN manages an account across every service, through the router: events carry the
-consequences to profile, payments and the audit trail."""
+consequences to profile (the avatar removed), payments and the audit trail."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.e2e.conftest import Client
+from tests.e2e.test_avatars import png, post_upload
 from tests.helpers import WAIT_SECONDS, wait_until
 
 
@@ -46,6 +47,9 @@ async def test_create_use_delete_an_account(client: Client) -> None:
     )
     payment_id = payment["createPayment"]["id"]
     assert payment["createPayment"]["status"] == "PENDING"
+    uploaded = (await post_upload(client, user, png())).json()
+    avatar = client.stack.url("router", uploaded["data"]["uploadAvatar"]["avatarUrl"])
+    assert (await client.http.get(avatar)).status_code == 200
 
     deleted = await ok(client, "mutation($id: ID!) { deleteUser(id: $id) }", {"id": user_id}, admin)
     assert deleted["deleteUser"] is True
@@ -72,6 +76,12 @@ async def test_create_use_delete_an_account(client: Client) -> None:
         return bool(seen["payment"]["status"] == "CANCELLED")
 
     await eventually(cancelled)
+
+    # ... and profile, which removes their avatar: its URL no longer serves the picture.
+    async def avatar_gone() -> bool:
+        return (await client.http.get(avatar)).status_code == 404
+
+    await eventually(avatar_gone)
 
     # Every step is in the audit trail.
     async def audited() -> bool:

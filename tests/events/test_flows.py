@@ -1,11 +1,14 @@
-"""The three consumers end to end: a registration creates the profile, a deleted user's open
-payments are cancelled, and an ADMIN sees the dead-letter stream through `deadLetters`."""
+"""The consumers end to end: a registration creates the profile, a deleted user's open payments
+are cancelled and their avatar file removed, and an ADMIN sees the dead-letter stream through
+`deadLetters`."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from redis.asyncio import Redis
 from sqlalchemy import select, text
@@ -24,12 +27,25 @@ from subgraphs.auth.runtime import AuthRuntime
 from subgraphs.payments.consumers import USER_DELETIONS
 from subgraphs.payments.enums import PaymentStatus as S
 from subgraphs.payments.models import Payment
-from subgraphs.profile.consumers import PROFILES
+from subgraphs.profile.avatar_store import AvatarStore
+from subgraphs.profile.consumers import PROFILES, avatar_removals
 from subgraphs.profile.models import Profile
 from tests.auth.support import auth_settings
 from tests.events.test_consumers import envelope
 from tests.helpers import ROUTER_SECRET, app_client, error_codes, gql, make_caller, verifier_factory
 from tests.payments.factories import insert_payment
+
+
+async def user_deleted(session: AsyncSession, *, user: uuid.UUID, admin: uuid.UUID) -> uuid.UUID:
+    """What auth writes when an ADMIN deletes `user` (user administration is auth's): the
+    `admin:user:deleted` event, to `events:auth`."""
+    return await add_event(
+        session,
+        schema="auth",
+        type="admin:user:deleted",
+        actor_id=admin,
+        data={"userId": str(user)},
+    )
 
 
 async def test_a_registration_creates_the_default_profile_once(
@@ -114,15 +130,8 @@ async def test_the_open_payments_of_a_deleted_user_are_cancelled(
         ]
         someone_else = await insert_payment(session, created_by=other, status=S.PENDING)
 
-    # auth writes admin:user:deleted (user administration is auth's) to events:auth.
     async with AsyncSession(engine) as session, session.begin():
-        event_id = await add_event(
-            session,
-            schema="auth",
-            type="admin:user:deleted",
-            actor_id=admin,
-            data={"userId": str(user)},
-        )
+        event_id = await user_deleted(session, user=user, admin=admin)
     assert await make_relay("auth").drain() == 1
     runner = make_runner(USER_DELETIONS)
     await runner.drain()
@@ -224,3 +233,53 @@ async def test_an_admin_sees_dead_letters_and_nobody_else_does(
             assert refused["data"] is None
         anonymous = await gql(client, query, {})
         assert error_codes(anonymous) == ["UNAUTHENTICATED"]
+
+
+async def test_a_deleted_users_avatar_file_is_removed(
+    engine: AsyncEngine,
+    rd: Redis,
+    tmp_path: Path,
+    make_relay: Callable[..., OutboxRelay],
+    make_runner: Callable[..., ConsumerRunner],
+) -> None:
+    store = AvatarStore(tmp_path / "avatars")
+    user, other, admin = (uuid.uuid4() for _ in range(3))
+    keys = {u: await store.save(b"pixels of " + u.bytes) for u in (user, other)}
+    async with AsyncSession(engine) as session, session.begin():
+        for u in (user, other):
+            session.add(
+                Profile(
+                    user_id=u,
+                    avatar_key=keys[u],
+                    preferences={},
+                    created_at=datetime.now(UTC),
+                    updated_at=datetime.now(UTC),
+                )
+            )
+        await user_deleted(session, user=user, admin=admin)
+    assert await make_relay("auth").drain() == 1
+    runner = make_runner(avatar_removals(store))
+    await runner.drain()
+    assert runner.applied == 1
+
+    removed, kept = store.path_of(keys[user]), store.path_of(keys[other])
+    assert removed is not None
+    assert kept is not None
+    assert not removed.exists()
+    assert kept.exists()
+    async with AsyncSession(engine) as session:
+        stored = {u: await session.get(Profile, u) for u in (user, other)}
+    assert {u: p.avatar_key if p else "missing" for u, p in stored.items()} == {
+        user: None,
+        other: keys[other],
+    }
+
+    # Redelivered, or for a user without a profile: nothing happens, nothing fails.
+    [(_, fields)] = await rd.xrange("events:auth")
+    await rd.xadd("events:auth", fields)
+    async with AsyncSession(engine) as session, session.begin():
+        await user_deleted(session, user=uuid.uuid4(), admin=admin)
+    assert await make_relay("auth").drain() == 1
+    await runner.drain()
+    assert runner.applied == 2
+    assert runner.parked == 0
