@@ -194,7 +194,9 @@ def redact(text: str, secrets_: Mapping[str, str]) -> str:
 
 
 def _die_with_parent() -> None:
-    """Child processes get SIGTERM if the orchestrator dies without cleaning up (Linux)."""
+    """Child processes get SIGTERM if the orchestrator dies without cleaning up (Linux). The
+    kernel sends it when the THREAD that started the child ends: start a stack from a thread
+    that outlives it (tests/e2e/test_stack_ports.py keeps its pool until the stacks stop)."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import threading
 import uuid
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ SEED_PASSWORD = "Seed-Password-For-Tests-1"
 RATE_LIMIT_PER_IP = "10000"  # every e2e call comes from 127.0.0.1
 API_RATE_LIMIT = "100000"  # the router's per-IP limit: the e2e tests share one address
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", REPO_ROOT / "build" / "test-artifacts"))
+# Stacks started from threads of one process (test_stack_ports.py) prepare one at a time: Alembic
+# keeps its migration context in module state. Their processes start at once.
+_PREPARING = threading.Lock()
 
 
 def router_secret(stack: DevStack) -> str:
@@ -57,9 +61,13 @@ def report_stack_logs(item: pytest.Item, report: pytest.TestReport) -> None:
     if not report.failed:
         return
     funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    stacks: dict[int, DevStack] = {}
     for value in funcargs.values():
         stack = value if isinstance(value, DevStack) else getattr(value, "stack", None)
-        if isinstance(stack, DevStack) and stack.log_to_files:
+        if isinstance(stack, DevStack):
+            stacks[id(stack)] = stack
+    for stack in stacks.values():
+        if stack.log_to_files:
             name = stack.data_dir.name  # start_stack's `name`
             folder = keep_stack_logs(stack, name)
             report.sections.append(
@@ -94,11 +102,13 @@ def start_stack(
     serve_mfe: bool = False,
     env: dict[str, str] | None = None,
     name: str = "stack",
+    before_start: Callable[[DevStack], None] | None = None,
 ) -> DevStack:
     """The whole system as processes on ports the kernel chooses, seeded, with a random router
-    secret; `env` overrides the defaults. The caller's `OTEL_*` variables are not passed on (a
-    test stack exports traces only where a test sets them: tests/telemetry). A stack that does
-    not come up keeps its logs (`keep_stack_logs`) and the error says where."""
+        secret; `env` overrides the defaults. The caller's `OTEL_*` variables are not passed on (a
+        test stack exports traces only where a test sets them: tests/telemetry). A stack that does
+        not come up keeps its logs (`keep_stack_logs`) and the error says where. `before_start` runs
+    between the ports' choice and the processes' start (tests of that window)."""
     inherited = {
         k: v
         for k, v in os.environ.items()
@@ -122,8 +132,11 @@ def start_stack(
         },
     )
     try:
-        stack.prepare()
-        asyncio.run(seed(database_url, SEED_PASSWORD, "test"))
+        with _PREPARING:
+            stack.prepare()
+            asyncio.run(seed(database_url, SEED_PASSWORD, "test"))
+        if before_start is not None:
+            before_start(stack)
         stack.start()
     except BaseException as exc:
         stack.stop()
