@@ -662,6 +662,9 @@ def main() -> None:
                     )
                     stopping.set()
             stopping.wait(0.5)
+    except RuntimeError as exc:  # a port in use, a process that did not start: said plainly
+        stack.stop()
+        sys.exit(f"make dev: {exc}")
     finally:
         stack.stop()
 
