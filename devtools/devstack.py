@@ -5,6 +5,13 @@ Steps: embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset (da
 once, migrations, development seed accounts, an SMTP sink when SMTP_HOST is unset, the four
 subgraphs and the router on the contract's ports, readiness checks, then wait; Ctrl-C or SIGTERM
 stops everything it started. Every port and URL can be overridden from the environment.
+
+Ports (docs/development.md#ports): a port given as 0 is chosen by the kernel. The Python
+processes get their listening socket from the orchestrator, bound before anything else and
+inherited (`uvicorn --fd`), so no other process can take it in between. The router (Node) binds
+its own two ports: a port it could not bind, or one that another process answers on, is noticed
+(`owns_listener`: the listening socket on the port must belong to the process started for it)
+and the stack starts again on fresh ports before calling itself up.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import argparse
 import asyncio
 import ctypes
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -57,15 +65,138 @@ ROUTER_DIR = REPO_ROOT / "router"
 GATEWAY_LOG_LEVELS = {"DEBUG": "debug", "INFO": "info", "WARNING": "warn", "ERROR": "error"}
 
 
+# The processes that take their listening socket from the orchestrator (uvicorn `--fd`): their
+# ports cannot be taken between choice and bind. The router binds its own ("router",
+# "router_metrics").
+INHERITED_SOCKET = frozenset(
+    {"auth", "payments", "admin", "profile", "webhooks", "simulator", "mfe"}
+)
+# How uvicorn (`[Errno 98] ... address already in use`) and Node (`EADDRINUSE`) say it.
+PORT_TAKEN = re.compile(r"address already in use|EADDRINUSE", re.IGNORECASE)
+START_ATTEMPTS = 4
+
+
+class PortTakenError(RuntimeError):
+    """A process could not have its port: another process holds it or answers on it."""
+
+    def __init__(self, names: list[str], message: str) -> None:
+        super().__init__(message)
+        self.names = names
+
+
 def free_port() -> int:
+    """A port free NOW: another process may take it before whoever is told binds it. Prefer
+    port 0 in `DevStack.ports` (or `listening_socket(0)`), which leaves no such window."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
 
 
+def listening_socket(port: int, host: str = "127.0.0.1") -> socket.socket:
+    """A listening TCP socket on `port` (0: one the kernel picks), inheritable by a child
+    (`pass_fds`). SO_REUSEADDR as uvicorn and Node set it (a port in TIME_WAIT is reusable)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _listeners() -> dict[int, set[str]] | None:
+    """TCP port -> inodes of the sockets listening on it (any local address), from /proc;
+    None where there is no /proc (not Linux)."""
+    listening: dict[int, set[str]] = {}
+    found_table = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        found_table = True
+        for line in lines:
+            fields = line.split()
+            # local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the inode.
+            if len(fields) > 9 and fields[3] == "0A":
+                port = int(fields[1].rsplit(":", 1)[1], 16)
+                listening.setdefault(port, set()).add(fields[9])
+    return listening if found_table else None
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        ppid = int(text.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, ()))
+    return tree
+
+
+def listener_state(pid: int, port: int, listeners: dict[int, set[str]] | None = None) -> str:
+    """Who listens on TCP `port`: "ours" (process `pid` or a descendant holds the listening
+    socket), "foreign" (another process), "none" (nobody yet), or "unknown" (no /proc: not
+    Linux, nothing to check). The kernel's word that a service answering on the port is the one
+    started for it, not another test run's that took the port in between."""
+    listening = _listeners() if listeners is None else listeners
+    if listening is None:
+        return "unknown"
+    inodes = listening.get(port)
+    if not inodes:
+        return "none"
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for member in _process_tree(pid):
+        try:
+            fds = list(Path(f"/proc/{member}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(fd) in wanted:
+                    return "ours"
+            except OSError:
+                continue
+    return "foreign"
+
+
+# Environment variables whose values are kept out of the logs `DevStack.keep_logs` copies.
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|PRIVATE_KEY|ENCRYPTION_KEY|TOKEN", re.IGNORECASE)
+_JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',]+")
+_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.DOTALL)
+_URL_PASSWORD = re.compile(r"(\w+://[^:/@\s]+:)[^@\s]+@")
+
+
+def redact(text: str, secrets_: Mapping[str, str]) -> str:
+    """`text` without the given secret values (named), access tokens, PEM blocks or URL
+    passwords."""
+    for name, value in sorted(secrets_.items(), key=lambda item: -len(item[1])):
+        if len(value) >= 6:
+            text = text.replace(value, f"[redacted {name}]")
+    text = _PEM.sub("[redacted PEM]", text)
+    text = _JWT.sub("[redacted token]", text)
+    text = _BEARER.sub(r"\1[redacted]", text)
+    return _URL_PASSWORD.sub(r"\1[redacted]@", text)
+
+
 def _die_with_parent() -> None:
-    """Child processes get SIGTERM if the orchestrator dies without cleaning up (Linux)."""
+    """Child processes get SIGTERM if the orchestrator dies without cleaning up (Linux). The
+    kernel sends it when the THREAD that started the child ends: start a stack from a thread
+    that outlives it (tests/e2e/test_stack_ports.py keeps its pool until the stacks stop)."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -87,18 +218,30 @@ class Process:
     popen: subprocess.Popen[bytes]
     health_url: str
     log_path: Path | None
+    ports: tuple[int, ...] = ()  # the ports it must be found listening on (its own)
 
 
-def uvicorn_command(factory: str, port: int) -> list[str]:
+def uvicorn_command(factory: str, port: int, *, fd: int | None = None) -> list[str]:
     """How every Python process of the system is started (here, in the bench and in tests), as
     the Dockerfile starts it: no per-message-deflate on WebSockets. The router is the only
     WebSocket client of a subgraph and its messages are small JSON; compressing each one cost
-    the router about 40% of its CPU in a burst of live updates (docs/performance.md)."""
+    the router about 40% of its CPU in a burst of live updates (docs/performance.md).
+    `fd`: serve on that inherited listening socket (`listening_socket`) instead of binding."""
+    where = ["--fd", str(fd)] if fd is not None else ["--host", "127.0.0.1", "--port", str(port)]
     return [
-        sys.executable, "-m", "uvicorn", "--factory", factory,
-        "--host", "127.0.0.1", "--port", str(port),
+        sys.executable, "-m", "uvicorn", "--factory", factory, *where,
         "--no-access-log", "--log-level", "warning",
         "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
+    ]  # fmt: skip
+
+
+def simulator_command(fd: int) -> list[str]:
+    """The Razorpay simulator (`python -m subgraphs.payments.simulator` does the same on a port
+    of its own) on an inherited listening socket; its settings come from the environment."""
+    return [
+        sys.executable, "-m", "uvicorn", "--factory",
+        "subgraphs.payments.simulator.app:create_app", "--fd", str(fd),
+        "--log-level", "warning", "--ws", "none",
     ]  # fmt: skip
 
 
@@ -123,6 +266,9 @@ class DevStack:
         self._mail: MailSink | None = None
         self._started_pg = False
         self._started_redis = False
+        self._requested_ports = dict(self.ports)  # 0: the kernel chooses (and may choose again)
+        self._sockets: dict[str, socket.socket] = {}  # held until the process inherits them
+        self._env_without_ports: dict[str, str] = {}
 
     # -- preparation -------------------------------------------------------------------------
 
@@ -134,13 +280,15 @@ class DevStack:
         return f"http://127.0.0.1:{self.ports[name]}{path}"
 
     def prepare(self) -> None:
-        """Infrastructure, secrets, migrations and seed: everything before the processes."""
+        """Infrastructure, secrets, ports, migrations and seed: everything before the processes."""
         env = dict(self.base_env)
         runtime_dir = self.data_dir / "run"
         runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         env.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
         os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
         env["APP_ENV"] = self.app_env
+        self.use_simulator = not env.get("RAZORPAY_API_BASE_URL")
+        self._choose_ports()
         database_url = self.database_url or env.get("DATABASE_URL")
         if not database_url:
             database_url = self._pg.start()
@@ -166,7 +314,6 @@ class DevStack:
             env["SMTP_HOST"] = "127.0.0.1"
             env["SMTP_PORT"] = str(self._mail.start())
 
-        self.use_simulator = not env.get("RAZORPAY_API_BASE_URL")
         if self.use_simulator:
             # No Razorpay given: the bundled simulator plays it, with development secrets, and
             # posts its webhooks to our sidecar.
@@ -176,9 +323,53 @@ class DevStack:
                     env[name.upper()] = _read_or_create(
                         secrets_dir / name, secrets.token_urlsafe(24)
                     )
+        env.setdefault("LOG_JSON", "true")
+        env.setdefault("AVATAR_DIR", str(self.data_dir / "avatars"))  # profile's uploaded avatars
+        self._env_without_ports = env
+        self._apply_ports()
+
+        upgrade_all(database_url)
+        if self.seed and self.app_env == "development":
+            self._seed(self.env)
+
+    def _served(self) -> list[str]:
+        """The names in `ports` this stack starts a process (or the router's metrics) on."""
+        skip = {"simulator"} if not self.use_simulator else set()
+        if not self.serve_mfe:
+            skip.add("mfe")
+        return [name for name in self.ports if name not in skip]
+
+    def _choose_ports(self) -> None:
+        """Each served port, bound now for the processes that inherit their socket (no window
+        for another process); a port asked as 0 is the kernel's choice, made afresh each time."""
+        self._close_sockets()
+        for name in self._served():
+            asked = self._requested_ports.get(name, self.ports[name])
+            if name in INHERITED_SOCKET:
+                try:
+                    sock = listening_socket(asked)
+                except OSError as exc:
+                    self._close_sockets()
+                    raise RuntimeError(
+                        f"{name}: cannot listen on 127.0.0.1:{asked} ({exc.strerror}); stop what "
+                        f"holds it or choose another port with {PORT_ENV[name]}"
+                    ) from exc
+                self._sockets[name] = sock
+                self.ports[name] = sock.getsockname()[1]
+            elif asked == 0:
+                self.ports[name] = free_port()
+
+    def _close_sockets(self) -> None:
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
+
+    def _apply_ports(self) -> None:
+        """`env`: what the processes are told of each other's ports and URLs."""
+        env = dict(self._env_without_ports)
+        if self.use_simulator:
             env["RAZORPAY_API_BASE_URL"] = self.url("simulator", "")
             env["RAZORPAY_WEBHOOK_URLS"] = self.url("webhooks", "/webhooks/razorpay")
-
         for name, port in self.ports.items():
             env[PORT_ENV[name]] = str(port)
         self._browser_env(env)
@@ -188,13 +379,7 @@ class DevStack:
         # Where the admin systemHealth query finds the router and the sidecar.
         env.setdefault("ROUTER_HEALTH_URL", self.url("router", "/readiness"))
         env.setdefault("WEBHOOKS_HEALTH_URL", self.url("webhooks", "/readyz"))
-        env.setdefault("LOG_JSON", "true")
-        env.setdefault("AVATAR_DIR", str(self.data_dir / "avatars"))  # profile's uploaded avatars
         self.env = env
-
-        upgrade_all(database_url)
-        if self.seed and self.app_env == "development":
-            self._seed(env)
 
     def _browser_env(self, env: dict[str, str]) -> None:
         """What a browser page on the MFE's origin needs: the router and the simulator accept
@@ -231,34 +416,61 @@ class DevStack:
             log_path = self.data_dir / "logs" / f"{name}.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log = log_path.open("ab")
-        popen = subprocess.Popen(  # noqa: S603 - fixed commands
-            args,
-            cwd=cwd,
-            env=env or self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT if log else None,
-            preexec_fn=_die_with_parent,
-            start_new_session=True,
-        )
-        if log is not None:
-            log.close()
-        self.processes.append(Process(name, popen, health_url, log_path))
+        # Its listening socket, when the orchestrator bound it (`_choose_ports`): inherited, and
+        # closed here, so that the port refuses connections once the process has gone.
+        sock = self._sockets.pop(name, None)
+        try:
+            popen = subprocess.Popen(  # noqa: S603 - fixed commands
+                args,
+                cwd=cwd,
+                env=env or self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT if log else None,
+                preexec_fn=_die_with_parent,
+                start_new_session=True,
+                pass_fds=(sock.fileno(),) if sock is not None else (),
+            )
+        finally:
+            if sock is not None:
+                sock.close()
+            if log is not None:
+                log.close()
+        owned = (self.ports[name], *((self.ports["router_metrics"],) if name == "router" else ()))
+        self.processes.append(Process(name, popen, health_url, log_path, owned))
 
-    @staticmethod
-    def _uvicorn(factory: str, port: int) -> list[str]:
-        return uvicorn_command(factory, port)
+    def _listen(self, name: str) -> list[str]:
+        """uvicorn's options to serve `name` on its inherited socket."""
+        return ["--fd", str(self._sockets[name].fileno())]
+
+    def _uvicorn(self, factory: str, port: int) -> list[str]:
+        name = next(n for n, p in self.ports.items() if p == port and n in self._sockets)
+        return uvicorn_command(factory, port, fd=self._sockets[name].fileno())
 
     def start(self, timeout: float = 90.0) -> None:
+        """Start every process and wait until each answers on its own port(s). When one could
+        not have a port the kernel chose (the router binds its own: another process took it, or
+        answers on it), everything started is stopped and started again on fresh ports."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self._start_once(timeout)
+                return
+            except PortTakenError as taken:
+                self._stop_processes()
+                movable = all(self._requested_ports.get(n) == 0 for n in taken.names)
+                if attempt == START_ATTEMPTS or not movable:
+                    raise
+                print(f"devstack: {taken}; starting again on other ports", file=sys.stderr)
+                self._choose_ports()
+                self._apply_ports()
+
+    def _start_once(self, timeout: float) -> None:
+        if not self._sockets:  # a second start: the first one's sockets went to its processes
+            self._choose_ports()
+            self._apply_ports()
         if self.use_simulator:
             self._spawn(
                 "simulator",
-                [
-                    sys.executable,
-                    "-m",
-                    "subgraphs.payments.simulator",
-                    "--port",
-                    str(self.ports["simulator"]),
-                ],
+                simulator_command(self._sockets["simulator"].fileno()),
                 REPO_ROOT,
                 self.url("simulator", "/healthz"),
             )
@@ -280,7 +492,7 @@ class DevStack:
             mfe_server = [sys.executable, "-m", "devtools.mfe_server"]
             self._spawn(
                 "mfe",
-                [*mfe_server, "--port", str(self.ports["mfe"])],
+                [*mfe_server, *self._listen("mfe")],
                 REPO_ROOT,
                 self.url("mfe", "/config.json"),
             )
@@ -304,18 +516,37 @@ class DevStack:
         self.wait_healthy(timeout)
 
     def wait_healthy(self, timeout: float) -> None:
+        """Until every process answers its health URL and is found listening on its own ports
+        (`listener_state`): a 200 from a port another process holds is not ours."""
         deadline = time.monotonic() + timeout
         pending = list(self.processes)
         with httpx.Client(timeout=2.0) as client:
             while pending:
+                listeners = _listeners()
                 for process in list(pending):
                     if process.popen.poll() is not None:
-                        raise RuntimeError(f"{process.name} exited: {self.log_tail(process)}")
+                        tail = self.log_tail(process)
+                        if PORT_TAKEN.search(tail):
+                            raise PortTakenError(
+                                [process.name], f"{process.name} could not bind its port: {tail}"
+                            )
+                        raise RuntimeError(f"{process.name} exited: {tail}")
+                    states = {
+                        port: listener_state(process.popen.pid, port, listeners)
+                        for port in process.ports
+                    }
+                    foreign = [port for port, state in states.items() if state == "foreign"]
+                    if foreign:
+                        raise PortTakenError(
+                            [process.name],
+                            f"{process.name}: another process listens on its port(s) {foreign}",
+                        )
                     try:
-                        if client.get(process.health_url).status_code == 200:
-                            pending.remove(process)
+                        healthy = client.get(process.health_url).status_code == 200
                     except httpx.HTTPError:
-                        pass
+                        healthy = False
+                    if healthy and all(state in ("ours", "unknown") for state in states.values()):
+                        pending.remove(process)
                 if pending and time.monotonic() > deadline:
                     names = ", ".join(p.name for p in pending)
                     raise RuntimeError(f"not healthy in {timeout:.0f}s: {names}")
@@ -349,7 +580,22 @@ class DevStack:
             return "(see the output above)"
         return "\n".join(process.log_path.read_text(errors="replace").splitlines()[-lines:])
 
-    def stop(self) -> None:
+    def keep_logs(self, dest: Path, extra_secrets: Mapping[str, str] | None = None) -> list[Path]:
+        """Copy the processes' logs (`log_to_files`) to `dest`, without secrets: the values of
+        the stack's secret variables (and `extra_secrets`), access tokens, PEM blocks and URL
+        passwords are replaced by `[redacted ...]`. Returns the files written."""
+        env = {**self.base_env, **self.env}
+        hidden = {name: value for name, value in env.items() if _SECRET_NAME.search(name)}
+        hidden.update(extra_secrets or {})
+        written = []
+        for log in sorted((self.data_dir / "logs").glob("*.log")):
+            dest.mkdir(parents=True, exist_ok=True)
+            target = dest / log.name
+            target.write_text(redact(log.read_text(errors="replace"), hidden))
+            written.append(target)
+        return written
+
+    def _stop_processes(self) -> None:
         for process in reversed(self.processes):
             if process.popen.poll() is None:
                 process.popen.terminate()
@@ -360,6 +606,10 @@ class DevStack:
                 process.popen.kill()
                 process.popen.wait()
         self.processes.clear()
+
+    def stop(self) -> None:
+        self._stop_processes()
+        self._close_sockets()
         if self._mail is not None:
             self._mail.stop()
             self._mail = None
@@ -412,6 +662,9 @@ def main() -> None:
                     )
                     stopping.set()
             stopping.wait(0.5)
+    except RuntimeError as exc:  # a port in use, a process that did not start: said plainly
+        stack.stop()
+        sys.exit(f"make dev: {exc}")
     finally:
         stack.stop()
 

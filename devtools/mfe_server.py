@@ -3,6 +3,7 @@ the browser tests: the static files, and `/config.json` telling the page where t
 Razorpay's checkout.js are (so one build works on any ports).
 
     python -m devtools.mfe_server --port 4020 --dist examples/mfe/dist
+    python -m devtools.mfe_server --fd 3   # an inherited listening socket (devtools.devstack)
 
 Reads MFE_GRAPHQL_URL, MFE_GRAPHQL_WS_URL and RAZORPAY_CHECKOUT_URL (devstack sets them).
 """
@@ -54,10 +55,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the example MFE's build.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MFE_PORT", "4020")))
+    parser.add_argument("--fd", type=int, help="serve on this inherited listening socket")
     parser.add_argument("--dist", type=Path, default=DIST_DIR)
     args = parser.parse_args()
     app = create_app(args.dist, config_from_env(dict(os.environ)))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    where = {"fd": args.fd} if args.fd is not None else {"host": args.host, "port": args.port}
+    uvicorn.run(app, **where, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

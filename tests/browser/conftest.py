@@ -4,7 +4,8 @@ simulator (whose checkout.js the page loads), on a database and Redis of their o
 
 Chromium is Debian's `/usr/bin/chromium` (`make test` installs it when missing), driven by
 Playwright's Python API: `playwright install` is never used. A failing test leaves a screenshot
-and the page's console log under `build/test-artifacts/browser/` (TEST_ARTIFACTS_DIR)."""
+and the page's console log under `build/test-artifacts/browser/`, and the stack's process logs
+(secrets redacted) under `build/test-artifacts/stack-logs/browser/` (TEST_ARTIFACTS_DIR)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,18 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from devtools.devstack import DevStack
 from devtools.mfe_server import MFE_DIR
-from shared.config import REPO_ROOT
 from tests.conftest import Infra
-from tests.e2e.conftest import SEED_PASSWORD, Client, own_database, start_stack
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    SEED_PASSWORD,
+    Client,
+    own_database,
+    report_stack_logs,
+    start_stack,
+)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", REPO_ROOT / "build" / "test-artifacts"))
 # Playwright's waits: generous, a loaded machine runs six test suites at once.
-ROUTER_SECRET = "browser-tests-router-secret-0123456789abcdef"
 TIMEOUT_MS = 30_000
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -48,11 +53,9 @@ def browser_stack(infra: Infra) -> Iterator[DevStack]:
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
     build_mfe()
     with own_database(infra.database_url) as database_url:
-        # A production-grade router secret (32+ characters), so that a router in production
-        # mode (test_trusted_documents.py) can call these subgraphs too.
-        stack = start_stack(
-            infra, database_url, serve_mfe=True, env={"ROUTER_HMAC_SECRET": ROUTER_SECRET}
-        )
+        # start_stack's random router secret is production-grade (32+ characters), so that a
+        # router in production mode (test_trusted_documents.py) can call these subgraphs too.
+        stack = start_stack(infra, database_url, serve_mfe=True, name="browser")
         try:
             yield stack
         finally:
@@ -76,6 +79,7 @@ async def browser() -> AsyncIterator[Browser]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
     report = yield
     setattr(item, f"rep_{report.when}", report)
+    report_stack_logs(item, report)
     return report
 
 

@@ -1,22 +1,28 @@
 """The whole system for end-to-end tests: the real router and the four subgraphs as processes,
-on free ports, over a database of their own on the session's PostgreSQL and a Redis of their own
-(every test here is marked `e2e`)."""
+on ports the kernel chooses (race-free: devtools.devstack), over a database of their own on the
+session's PostgreSQL and a Redis of their own, with a router secret of their own (every test here
+is marked `e2e`). When a test fails, the stack's process logs are kept, secrets redacted, under
+`build/test-artifacts/stack-logs/<stack>/` (TEST_ARTIFACTS_DIR) and the failure says where."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
+import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from devtools.devstack import DEFAULT_PORTS, DevStack, free_port
+from devtools.devstack import DEFAULT_PORTS, DevStack
 from shared import router_signature
+from shared.config import REPO_ROOT
 from shared.redis import create_redis
 from subgraphs.auth.seed import seed
 from subgraphs.payments.live.pubsub import payment_channel
@@ -25,16 +31,57 @@ from tests.conftest import Infra
 from tests.helpers import wait_until
 
 SEED_PASSWORD = "Seed-Password-For-Tests-1"
-ROUTER_SECRET = "e2e-router-secret"
 RATE_LIMIT_PER_IP = "10000"  # every e2e call comes from 127.0.0.1
 API_RATE_LIMIT = "100000"  # the router's per-IP limit: the e2e tests share one address
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", REPO_ROOT / "build" / "test-artifacts"))
+# Stacks started from threads of one process (test_stack_ports.py) prepare one at a time: Alembic
+# keeps its migration context in module state. Their processes start at once.
+_PREPARING = threading.Lock()
 
 
-# A port chosen by `free_port` is free when chosen, not when the process binds it (another test
-# run on the machine, or an outgoing connection, can take it in between): start again on fresh
-# ports when a process says so.
-PORT_TAKEN = "address already in use"
-START_ATTEMPTS = 3
+def router_secret(stack: DevStack) -> str:
+    """The stack's own router secret (random per stack: a request signed for another test
+    run's stack is refused by this one's subgraphs)."""
+    return stack.env["ROUTER_HMAC_SECRET"]
+
+
+def stack_logs_dir(name: str) -> Path:
+    return ARTIFACTS / "stack-logs" / name
+
+
+def keep_stack_logs(stack: DevStack, name: str) -> Path:
+    """The stack's process logs so far, secrets redacted, where CI keeps artifacts."""
+    folder = stack_logs_dir(name)
+    stack.keep_logs(folder, {"SEED_PASSWORD": SEED_PASSWORD})
+    return folder
+
+
+def report_stack_logs(item: pytest.Item, report: pytest.TestReport) -> None:
+    """On a failed test: keep the logs of every stack it used and say where in the failure."""
+    if not report.failed:
+        return
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    stacks: dict[int, DevStack] = {}
+    for value in funcargs.values():
+        stack = value if isinstance(value, DevStack) else getattr(value, "stack", None)
+        if isinstance(stack, DevStack):
+            stacks[id(stack)] = stack
+    for stack in stacks.values():
+        if stack.log_to_files:
+            name = stack.data_dir.name  # start_stack's `name`
+            folder = keep_stack_logs(stack, name)
+            report.sections.append(
+                ("stack logs", f"the {name} stack's process logs are kept in {folder}")
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    report_stack_logs(item, report)
+    return report
 
 
 @contextmanager
@@ -55,49 +102,49 @@ def start_stack(
     serve_mfe: bool = False,
     env: dict[str, str] | None = None,
     name: str = "stack",
+    before_start: Callable[[DevStack], None] | None = None,
 ) -> DevStack:
-    """The whole system as processes on free ports, seeded once; `env` overrides the defaults.
-    The caller's `OTEL_*` variables are not passed on (a test stack exports traces only where a
-    test sets them: tests/telemetry)."""
-    seeded = False
+    """The whole system as processes on ports the kernel chooses, seeded, with a random router
+        secret; `env` overrides the defaults. The caller's `OTEL_*` variables are not passed on (a
+        test stack exports traces only where a test sets them: tests/telemetry). A stack that does
+        not come up keeps its logs (`keep_stack_logs`) and the error says where. `before_start` runs
+    between the ports' choice and the processes' start (tests of that window)."""
     inherited = {
         k: v
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith("OTEL_")
     }
-    for attempt in range(1, START_ATTEMPTS + 1):
-        stack = DevStack(
-            app_env="test",
-            data_dir=infra.data_dir / f"{name}-{attempt}",
-            ports={name: free_port() for name in DEFAULT_PORTS},
-            database_url=database_url,
-            redis_url=None,  # a Redis server of the stack's own, started and stopped with it
-            log_to_files=True,
-            serve_mfe=serve_mfe,
-            base_env={
-                **inherited,
-                "ROUTER_HMAC_SECRET": ROUTER_SECRET,
-                "LOG_LEVEL": "WARNING",
-                "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
-                "API_RATE_LIMIT_PER_MINUTE": API_RATE_LIMIT,
-                **(env or {}),
-            },
-        )
-        try:
+    stack = DevStack(
+        app_env="test",
+        data_dir=infra.data_dir / name,
+        ports=dict.fromkeys(DEFAULT_PORTS, 0),
+        database_url=database_url,
+        redis_url=None,  # a Redis server of the stack's own, started and stopped with it
+        log_to_files=True,
+        serve_mfe=serve_mfe,
+        base_env={
+            **inherited,
+            "ROUTER_HMAC_SECRET": secrets.token_urlsafe(32),
+            "LOG_LEVEL": "WARNING",
+            "AUTH_RATE_LIMIT_PER_IP": RATE_LIMIT_PER_IP,
+            "API_RATE_LIMIT_PER_MINUTE": API_RATE_LIMIT,
+            **(env or {}),
+        },
+    )
+    try:
+        with _PREPARING:
             stack.prepare()
-            if not seeded:
-                asyncio.run(seed(database_url, SEED_PASSWORD, "test"))
-                seeded = True
-            stack.start()
-            return stack
-        except RuntimeError as exc:
-            stack.stop()
-            logs = "".join(
-                p.read_text(errors="replace") for p in (stack.data_dir / "logs").glob("*.log")
-            )
-            if attempt == START_ATTEMPTS or PORT_TAKEN not in (str(exc) + logs).lower():
-                raise
-    raise AssertionError("unreachable")
+            asyncio.run(seed(database_url, SEED_PASSWORD, "test"))
+        if before_start is not None:
+            before_start(stack)
+        stack.start()
+    except BaseException as exc:
+        stack.stop()
+        folder = keep_stack_logs(stack, name)
+        raise RuntimeError(
+            f"the {name} stack did not start ({exc}); its process logs are kept in {folder}"
+        ) from exc
+    return stack
 
 
 @pytest.fixture(scope="package")
@@ -110,7 +157,7 @@ def stack(infra: Infra) -> Iterator[DevStack]:
     `tests/webhooks/test_apply.py` was retrying by hand. So the stack gets its own database and
     Redis, and stops when the e2e package is done."""
     with own_database(infra.database_url) as database_url:
-        stack = start_stack(infra, database_url)
+        stack = start_stack(infra, database_url, name="e2e")
         try:
             yield stack
         finally:
@@ -139,7 +186,7 @@ class Client:
         if target != "router" and signed:
             body["extensions"] = {
                 router_signature.SIGNATURE_EXTENSION: router_signature.sign(
-                    ROUTER_SECRET, query, variables
+                    router_secret(self.stack), query, variables
                 )
             }
         headers = {"authorization": f"Bearer {token}"} if token else {}

@@ -14,7 +14,16 @@ from pathlib import Path
 
 import httpx
 
-from devtools.devstack import GATEWAY_LOG_LEVELS, ROUTER_DIR, DevStack, free_port
+from devtools.devstack import (
+    GATEWAY_LOG_LEVELS,
+    PORT_TAKEN,
+    ROUTER_DIR,
+    START_ATTEMPTS,
+    DevStack,
+    PortTakenError,
+    free_port,
+    listener_state,
+)
 from shared.config import REPO_ROOT
 
 
@@ -40,6 +49,26 @@ class RouterProcess:
 def router_process(
     stack: DevStack, name: str, overrides: Mapping[str, str], timeout: float = 60.0
 ) -> Iterator[RouterProcess]:
+    """A router on ports of its own: the router binds them itself, so a port another process
+    took after `free_port` chose it (the router exits: address in use) or answers on (found by
+    `listener_state`) means starting again on other ports."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            router = _start(stack, name, overrides, timeout)
+        except PortTakenError:
+            if attempt == START_ATTEMPTS:
+                raise
+            continue
+        try:
+            yield router
+        finally:
+            _stop(router.popen)
+        return
+
+
+def _start(
+    stack: DevStack, name: str, overrides: Mapping[str, str], timeout: float
+) -> RouterProcess:
     port, metrics_port = free_port(), free_port()
     level = stack.env.get("LOG_LEVEL", "INFO").upper()
     env = {
@@ -68,26 +97,38 @@ def router_process(
             start_new_session=True,
         )
     router = RouterProcess(port, metrics_port, popen, log_path)
+    own_ports = (port, int(env["ROUTER_METRICS_PORT"]))
     try:
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2.0) as client:
             while True:
                 if popen.poll() is not None:
-                    raise RuntimeError(f"router {name} exited:\n{router.log_tail()}")
+                    tail = router.log_tail()
+                    if PORT_TAKEN.search(tail):
+                        raise PortTakenError([name], f"router {name}: port taken:\n{tail}")
+                    raise RuntimeError(f"router {name} exited:\n{tail}")
+                states = [listener_state(popen.pid, p) for p in own_ports]
+                if "foreign" in states:
+                    raise PortTakenError([name], f"router {name}: another process has its port")
                 try:
-                    if client.get(router.url("/readiness")).status_code == 200:
-                        break
+                    ready = client.get(router.url("/readiness")).status_code == 200
                 except httpx.HTTPError:
-                    pass
+                    ready = False
+                if ready and all(state in ("ours", "unknown") for state in states):
+                    return router
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"router {name} not ready:\n{router.log_tail()}")
                 time.sleep(0.1)
-        yield router
-    finally:
-        if popen.poll() is None:
-            popen.terminate()
-            try:
-                popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                popen.kill()
-                popen.wait()
+    except BaseException:
+        _stop(popen)
+        raise
+
+
+def _stop(popen: subprocess.Popen[bytes]) -> None:
+    if popen.poll() is None:
+        popen.terminate()
+        try:
+            popen.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()

@@ -23,7 +23,7 @@ from devtools.devstack import DevStack, free_port
 from shared import router_signature
 from shared.redis import create_redis
 from subgraphs.payments.live.slots import slots_key
-from tests.e2e.conftest import ROUTER_SECRET, Client
+from tests.e2e.conftest import Client, router_secret
 from tests.e2e.routers import RouterProcess, router_process
 
 PROTOCOL = websockets.Subprotocol("graphql-transport-ws")
@@ -515,15 +515,15 @@ async def ws_to_subgraph(stack: DevStack, service: str, payload: dict[str, Any])
 
 
 async def test_a_fresh_router_credential_is_accepted_once(stack: DevStack) -> None:
-    credential = router_signature.ws_credential(ROUTER_SECRET)
+    credential = router_signature.ws_credential(router_secret(stack))
     payload = {"x-router-signature": credential}
     assert (await ws_to_subgraph(stack, "payments", payload))["type"] == "connection_ack"
     assert await ws_to_subgraph(stack, "payments", payload) == {"closed": 4403}  # replayed
 
 
 async def test_a_stale_or_forged_router_credential_is_refused(stack: DevStack) -> None:
-    stale = router_signature.ws_credential(ROUTER_SECRET, now=time.time() - 120)
-    future = router_signature.ws_credential(ROUTER_SECRET, now=time.time() + 120)
+    stale = router_signature.ws_credential(router_secret(stack), now=time.time() - 120)
+    future = router_signature.ws_credential(router_secret(stack), now=time.time() + 120)
     forged = router_signature.ws_credential("not-the-secret")
     old_constant = "qbOc5cS6Q2m7eCqvOZZ0YYk8xgGoZf7Ua0kq6oEPwvQ="  # the v1 shape
     for credential in (stale, future, forged, old_constant):

@@ -18,7 +18,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from devtools.devstack import free_port, uvicorn_command
+from devtools.devstack import listening_socket, uvicorn_command
 from shared import router_signature
 from shared.config import REPO_ROOT
 from shared.tokens import SigningKeys
@@ -83,17 +83,21 @@ class PaymentsProcess:
 
 
 def start_payments(name: str, env: dict[str, str], log_dir: Path) -> PaymentsProcess:
-    port = free_port()
+    """A payments process on a port of its own: it inherits the listening socket bound here
+    (devtools.devstack.listening_socket), so no other process can take or answer on its port."""
+    sock = listening_socket(0)
+    port = int(sock.getsockname()[1])
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    with log_path.open("ab") as log:
+    with sock, log_path.open("ab") as log:
         popen = subprocess.Popen(
-            uvicorn_command("subgraphs.payments.app:create_app", port),
+            uvicorn_command("subgraphs.payments.app:create_app", port, fd=sock.fileno()),
             cwd=REPO_ROOT,
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=(sock.fileno(),),
         )
     return PaymentsProcess(name, port, popen, log_path)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devtools.devstack import DEFAULT_PORTS, SIMULATOR_KEY_ID, DevStack, free_port
+from devtools.devstack import DEFAULT_PORTS, SIMULATOR_KEY_ID, DevStack
 from tests.conftest import Infra
 
 
@@ -12,7 +12,7 @@ def make_stack(infra: Infra, tmp_path: Path, **env: str) -> DevStack:
     return DevStack(
         app_env="test",
         data_dir=tmp_path,
-        ports={name: free_port() for name in DEFAULT_PORTS},
+        ports=dict.fromkeys(DEFAULT_PORTS, 0),
         base_env=env,
         database_url=infra.database_url,
         redis_url=infra.redis_url,

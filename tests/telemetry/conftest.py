@@ -4,7 +4,7 @@ at an in-process OTLP/HTTP receiver, and INFO logs in files (the access-log line
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -12,7 +12,7 @@ import pytest
 
 from devtools.devstack import DevStack
 from tests.conftest import Infra
-from tests.e2e.conftest import Client, own_database, start_stack
+from tests.e2e.conftest import Client, own_database, report_stack_logs, start_stack
 from tests.telemetry.receiver import Receiver, otlp_receiver
 
 
@@ -52,3 +52,12 @@ def traced(infra: Infra) -> Iterator[TracedStack]:
 async def client(traced: TracedStack) -> AsyncIterator[Client]:
     async with httpx.AsyncClient(timeout=20.0) as http:
         yield Client(traced.stack, http)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    report_stack_logs(item, report)  # a failed test keeps the traced stack's logs
+    return report
