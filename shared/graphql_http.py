@@ -41,9 +41,9 @@ from typing import TYPE_CHECKING
 
 import orjson
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import Message, Receive, Scope
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import process_result
@@ -117,18 +117,50 @@ def is_json_post(scope: Scope) -> bool:
     return False
 
 
+async def read_body(receive: Receive) -> bytes:
+    """The request body, read as Starlette's `Request.body` reads it (without its generator):
+    `ClientDisconnect` when the client goes before the body is complete."""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        return message.get("body", b"")  # the common case: one message
+    chunks: list[bytes] = []
+    while True:
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        message = await receive()
+
+
+def replaying(request: Request, body: bytes) -> Request:
+    """A request for Strawberry's view whose body is `body`, already read from `request`."""
+    receive = request.receive
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, replay)
+
+
 async def serve_json_post(view: SubgraphGraphQL, request: Request) -> Response:
     """The answer to a POST with a JSON content type: the lean path when the body has the
     router's shape, else Strawberry's view with the context already built. Raises what the view
     raises (`HTTPException` for its 400s; anything unexpected, for ServerErrorMiddleware)."""
     context = await view.request_context(request)  # what the view's `get_context` gives
-    body = await request.body()
+    body = await read_body(request.receive)
     try:
         data = view.decode_json(body)
     except Exception:  # the view decodes it again and answers as it answers
-        return await view.run(request, context=context)
+        return await view.run(replaying(request, body), context=context)
     if type(data) is not dict:
-        return await view.run(request, context=context)
+        return await view.run(replaying(request, body), context=context)
     query = data.get("query")
     variables = data.get("variables")
     operation_name = data.get("operationName")
@@ -139,7 +171,7 @@ async def serve_json_post(view: SubgraphGraphQL, request: Request) -> Response:
         or (operation_name is not None and type(operation_name) is not str)
         or (extensions is not None and type(extensions) is not dict)
     ):
-        return await view.run(request, context=context)
+        return await view.run(replaying(request, body), context=context)
     try:
         result = await view.schema.execute(
             query,

@@ -191,6 +191,8 @@ async def call(
     *,
     token: str | None,
     path_query: bytes = b"",
+    chunks: int = 1,
+    disconnect: bool = False,
 ) -> Answer:
     headers = [(b"host", b"subgraph"), (b"x-request-id", b"differential-1")]
     if content_type:
@@ -213,17 +215,19 @@ async def call(
         "server": ("subgraph", 80),
         "state": {},
     }
-    received = False
+    size = -(-len(body) // chunks) if body else 1
+    messages = [
+        {"type": "http.request", "body": body[i : i + size], "more_body": i + size < len(body)}
+        for i in range(0, max(len(body), 1), size)
+    ]
+    if disconnect:
+        messages = [*messages[:1], {"type": "http.disconnect"}]
     status: int | None = None
     sent_headers: list[tuple[bytes, bytes]] = []
-    chunks: list[bytes] = []
+    sent: list[bytes] = []
 
     async def receive() -> dict[str, Any]:
-        nonlocal received
-        if received:
-            return {"type": "http.disconnect"}
-        received = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal status, sent_headers
@@ -231,14 +235,14 @@ async def call(
             status = message["status"]
             sent_headers = list(message.get("headers", []))
         elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
+            sent.append(message.get("body", b""))
 
     raised = None
     try:
         await payments.app(scope, receive, send)
     except Exception as error:  # ServerErrorMiddleware re-raises after its 500
         raised = type(error).__name__
-    return Answer(status, sent_headers, b"".join(chunks), raised)
+    return Answer(status, sent_headers, b"".join(sent), raised)
 
 
 @pytest.fixture
@@ -330,6 +334,26 @@ async def test_the_lean_path_serves_the_list_query(
     ]
     edges = json.loads(lean.body)["data"]["payments"]["edges"]
     assert sorted(edge["node"]["amount"] for edge in edges) == ["10.00", "25.50", "999999.99"]
+
+
+async def test_a_body_in_several_messages_answers_as_strawberrys_view(
+    payments: Payments, counted: dict[str, int]
+) -> None:
+    for name in ("list query", "body not JSON", "variables a list"):
+        lean, view, _ = await both(payments, counted, *CORPUS[name], token=payments.token, chunks=5)
+        assert lean == view
+        whole, _, _ = await both(payments, counted, *CORPUS[name], token=payments.token)
+        assert lean == whole
+
+
+async def test_a_client_gone_before_the_whole_body_answers_as_strawberrys_view(
+    payments: Payments, counted: dict[str, int]
+) -> None:
+    lean, view, _ = await both(
+        payments, counted, *CORPUS["list query"], token=payments.token, chunks=3, disconnect=True
+    )
+    assert lean == view
+    assert lean.raised == "ClientDisconnect"
 
 
 @pytest.mark.parametrize(
