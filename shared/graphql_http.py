@@ -122,7 +122,8 @@ async def read_body(receive: Receive) -> bytes:
     `ClientDisconnect` when the client goes before the body is complete."""
     message = await receive()
     if message["type"] == "http.request" and not message.get("more_body", False):
-        return message.get("body", b"")  # the common case: one message
+        body: bytes = message.get("body", b"")  # the common case: one message
+        return body
     chunks: list[bytes] = []
     while True:
         if message["type"] == "http.request":
