@@ -72,7 +72,8 @@ class SubgraphGraphQL(GraphQL[SubgraphContext[Any], None]):
     request's context (`context_factory`) and closes it, with a multipart request's files, once
     the response is sent (a WebSocket's once the connection ends). Authenticates WebSocket
     connections from the `connection_init` payload; refuses the WebSocket upgrade on a subgraph
-    without subscriptions."""
+    without subscriptions. A POST of the router's JSON shape skips Strawberry's generic HTTP view
+    (`shared.graphql_http`: same answers, byte for byte)."""
 
     resources: SubgraphResources
     router_secret: str | None = None
