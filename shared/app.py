@@ -14,14 +14,13 @@ reach them as `request.app.state.deps`.
 from __future__ import annotations
 
 import gc
-import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import FastAPI
 from redis.exceptions import RedisError
@@ -37,6 +36,7 @@ from shared import input_guard, router_signature, telemetry
 from shared.config import Settings
 from shared.context import DepsT, SubgraphContext, authenticate, client_ip, forwarded_ip
 from shared.db import DbTimeouts, create_engine, create_sessionmaker
+from shared.graphql_http import is_json_post, json_bytes, lean_json_post_ready, serve_json_post
 from shared.key_reads import KeyReads
 from shared.lifetime import Background, Resources, running
 from shared.logging import configure_logging
@@ -72,19 +72,27 @@ class SubgraphGraphQL(GraphQL[SubgraphContext[Any], None]):
     request's context (`context_factory`) and closes it, with a multipart request's files, once
     the response is sent (a WebSocket's once the connection ends). Authenticates WebSocket
     connections from the `connection_init` payload; refuses the WebSocket upgrade on a subgraph
-    without subscriptions."""
+    without subscriptions. A POST of the router's JSON shape skips Strawberry's generic HTTP view
+    (`shared.graphql_http`: same answers, byte for byte)."""
 
     resources: SubgraphResources
     router_secret: str | None = None
     websockets_enabled: bool = False
     context_factory: ContextFactory | None = None
+    lean_http: bool = True
+    """POST JSON requests of the router's shape take `shared.graphql_http` (False: all take
+    Strawberry's view; the differential tests compare the two)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             if scope["type"] == "http":
                 request = Request(scope, receive)
                 try:
-                    response: Response = await self.run(request)
+                    response: Response = (
+                        await serve_json_post(self, request)
+                        if self.lean_http and self._lean_ready and is_json_post(scope)
+                        else await self.run(request)
+                    )
                 except HTTPException as error:
                     response = PlainTextResponse(error.reason, status_code=error.status_code)
                 try:
@@ -98,9 +106,18 @@ class SubgraphGraphQL(GraphQL[SubgraphContext[Any], None]):
             if context is not None:
                 await context.close()
 
+    @cached_property
+    def _lean_ready(self) -> bool:
+        # Decided on the first request, once the app has configured the view.
+        return lean_json_post_ready(self)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> SubgraphContext[Any]:
+        return await self.request_context(request)
+
+    async def request_context(self, request: Request | WebSocket) -> SubgraphContext[Any]:
+        """The request's context (`context_factory`), closed by `__call__`."""
         assert self.context_factory is not None
         context = await self.context_factory(request)
         request.scope[_CONTEXT_KEY] = context  # closed by __call__
@@ -127,10 +144,7 @@ class SubgraphGraphQL(GraphQL[SubgraphContext[Any], None]):
         # orjson: several times faster than json.dumps (docs/performance.md); what it cannot
         # encode (an integer beyond 64 bits in a JSON scalar) goes the standard way. A str, not
         # bytes: WebSocket messages are encoded here too and must go out as text frames.
-        try:
-            return orjson.dumps(data).decode()
-        except TypeError:
-            return json.dumps(data, separators=(",", ":"))
+        return json_bytes(data).decode()
 
     async def on_ws_connect(self, context: SubgraphContext[Any]) -> dict[str, Any] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
