@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, desc, tuple_
@@ -74,16 +74,17 @@ class PageInfo:
         "null when the page is empty."
     )
 
-    if not TYPE_CHECKING:
-        # A `PageInfo` of `build_connection`: its cursors read from the page's first and last
-        # edge (encoded once, on first read).
-        __getattr__ = made_on_read(
-            "_edges",
-            {
-                "start_cursor": lambda info, edges: edges[0].cursor,
-                "end_cursor": lambda info, edges: edges[-1].cursor,
-            },
-        )
+
+# A `PageInfo` of `build_connection`: its cursors read from the page's first and last edge
+# (encoded once, on first read).
+made_on_read(
+    PageInfo,
+    "_edges",
+    {
+        "start_cursor": lambda info, edges: edges[0].cursor,
+        "end_cursor": lambda info, edges: edges[-1].cursor,
+    },
+)
 
 
 @strawberry.type(description="One element of a connection and the cursor that points at it.")
@@ -91,12 +92,10 @@ class Edge(Generic[T]):
     cursor: str = strawberry.field(description="Opaque position of this element in the list.")
     node: T = strawberry.field(description="The element.")
 
-    if not TYPE_CHECKING:
-        # An `Edge` of `build_connection`: its cursor encoded on first read from the row's
-        # position (most queries never select a cursor).
-        __getattr__ = made_on_read(
-            "_row", {"cursor": lambda edge, row: encode_cursor(*edge.__dict__["_key"](row))}
-        )
+
+# An `Edge` of `build_connection`: its cursor encoded on first read from the row's position
+# (most queries never select a cursor).
+made_on_read(Edge, "_row", {"cursor": lambda edge, row: encode_cursor(*edge.__dict__["_key"](row))})
 
 
 async def _total_count(root: Connection[Any]) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -143,7 +143,7 @@ class Payment:
         """The payment as the API shows it. Every page builds one per row, and a query reads
         a few of its fields: what can fail (the enums, the currency) and the plain copies are
         set here; the id as text, the four amounts and the three party references are made
-        when first read (`__getattr__`), once. The values read are the same either way.
+        when first read (`shared.on_read`), once. The values read are the same either way.
 
         A row that is not a listing's immutable `PaymentRecord` (an ORM instance a mutation
         goes on changing, a Core row) is copied first: what is shown is the row as it was."""
@@ -211,8 +211,7 @@ _ON_READ: dict[str, Callable[[Payment, Any], Any]] = {
     "payer": lambda payment, row: _party(payment, row.payer_id, row.created_by),
     "payee": lambda payment, row: _party(payment, row.payee_id, row.created_by),
 }
-if not TYPE_CHECKING:
-    Payment.__getattr__ = made_on_read("_row", _ON_READ)
+made_on_read(Payment, "_row", _ON_READ)
 
 
 async def resolve_user_payments(
