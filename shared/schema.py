@@ -30,7 +30,7 @@ from shared import router_signature, telemetry
 from shared.authz import AccessRules, PolicyCheck, install_access_rules
 from shared.context import RequestContext
 from shared.errors import Forbidden, map_errors_in_place
-from shared.execution import install_executor
+from shared.execution import SubgraphExecutor, install_executor
 from shared.input_guard import check_literals, check_variables
 
 FEDERATION_VERSION: Final = "2.7"
@@ -80,7 +80,9 @@ class SubgraphOperation(SchemaExtension):
     - Caches (`on_operation`, once the guard passed): the query text's document and
       validation errors, parsed and validated once per distinct text and schema (keyed by the
       text, not by the document, whose hash walks the whole tree). A text that does not parse
-      is left to Strawberry's parse step, which reports it as before.
+      is left to Strawberry's parse step, which reports it as before. A valid document is
+      registered with the executor (`SubgraphExecutor.register_document`): its executions
+      share their pure-subtree plans for as long as it stays cached.
     - Operation name for the access log (`shared.telemetry.record_operation`), after the
       operation.
     """
@@ -139,14 +141,19 @@ def subgraph_operation(router_secret: str | None) -> type[SubgraphOperation]:
     return type("SubgraphOperation", (SubgraphOperation,), {"router_secret": router_secret})
 
 
-def _bind_prepared_cache(extension: type[SubgraphOperation], schema: GraphQLSchema) -> None:
+def _bind_prepared_cache(
+    extension: type[SubgraphOperation], schema: GraphQLSchema, executor: type[SubgraphExecutor]
+) -> None:
     @lru_cache(maxsize=PREPARED_CACHE_SIZE)
     def prepare(query: str, rules: tuple[type[ASTValidationRule], ...]) -> Prepared | None:
         try:
             document = parse(query)
         except Exception:  # reported by Strawberry's own parse step
             return None
-        return Prepared(document, tuple(validate_document(schema, document, rules)))
+        errors = tuple(validate_document(schema, document, rules))
+        if not errors:  # its executions share their plans while it is cached
+            executor.register_document(document)
+        return Prepared(document, errors)
 
     extension.prepare = staticmethod(prepare)
 
@@ -242,7 +249,7 @@ def build_schema(
             *([telemetry.GraphQLTracing] if telemetry.enabled() else []),
         ],
     )
-    _bind_prepared_cache(operation, schema._schema)
     schema.access_rules = install_access_rules(schema, policies or {})
-    install_executor(schema)
+    executor = install_executor(schema)
+    _bind_prepared_cache(operation, schema._schema, executor)
     return schema
