@@ -51,6 +51,21 @@ passes no incremental-delivery position (`position_context is None`). A plan (a 
 selection: response name, kind, attribute getter, non-null, coercion or sub-plan) is made once
 per (type, field group) per request, like the plans above, failed plans included.
 
+Plans across requests. graphql-core collects new field groups on every execution, so the plans
+above, keyed by a group's identity, would be made again by every request. A pure-subtree plan
+holds no field group (only names, getters, coercions and sub-plans): it depends only on the
+schema, the type and the field nodes of the group, as long as collecting the selections below
+those nodes does not depend on the request. So the parsed documents of `shared.schema`'s
+cache (`Prepared`) are registered (`register_document`) and each has a `DocumentPlans`, which
+dies with the document (a weak reference to it drops the entry): its executions share the
+plans of a (type, field nodes) there. Only when that selection cannot vary between requests:
+every node of the group comes with no deferred fragment and no fragment variables, and below
+it (fields, inline fragments, fragment spreads, at every depth) no directive other than
+`@skip`/`@include` with literal arguments, no spread with arguments and no fragment declaring
+variables. Anything else (an `@include(if: $v)`, a `@defer`, ...) is planned per request as
+before. The plans of a document are bounded by its (type, field group) pairs; each subscription
+event's executor keeps per-request caches of its own and shares its document's plans.
+
 The loop reads each attribute as Strawberry's default resolver does, builds the same dicts in
 the same key order (the collected fields' order) and coerces leaves with the same functions.
 It has no side effects of its own (no error recorded, no path made), so on anything it does not
@@ -67,11 +82,16 @@ ends up on the general path.
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
@@ -79,7 +99,10 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    InlineFragmentNode,
+    SelectionSetNode,
     Undefined,
+    VariableNode,
 )
 from graphql.execution.executor import Executor, to_nodes
 from graphql.pyutils import Path, gather_with_cancel, inspect
@@ -94,6 +117,7 @@ if TYPE_CHECKING:
     from strawberry import Schema
 
 __all__ = [
+    "DocumentPlans",
     "SubgraphExecutor",
     "enum_output",
     "install_executor",
@@ -372,12 +396,124 @@ def _only_executable_directives(field_details_list: FieldDetailsList) -> bool:
     )
 
 
+_MISSING: Final = object()
+
+
+def _literal_conditions(directives: Any) -> bool:
+    """Only `@skip`/`@include`, each with literal arguments: what they decide is the same for
+    every request."""
+    for directive in directives or ():
+        if directive.name.value not in _EXECUTABLE_DIRECTIVES:
+            return False
+        for argument in directive.arguments or ():
+            if isinstance(argument.value, VariableNode):
+                return False
+    return True
+
+
+class DocumentPlans:
+    """The pure-subtree plans one parsed document's executions share (module docstring,
+    "Plans across requests"), keyed by type and the identities of the group's field nodes
+    (alive as long as the document, which this dies with)."""
+
+    __slots__ = ("fragments", "objects", "static", "values")
+
+    def __init__(self, document: DocumentNode) -> None:
+        # The fragment definitions themselves, not the document: this must not keep it alive.
+        self.fragments: dict[str, FragmentDefinitionNode] = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        # Whether a selection set's collection, at every depth, is the same for every request.
+        self.static: dict[int, bool] = {}
+        self.values: dict[tuple[int, ...], ValuePlan | None] = {}
+        self.objects: dict[tuple[int, ...], FieldPlans | None] = {}
+
+    def key(self, type_: Any, field_details_list: FieldDetailsList) -> tuple[int, ...] | None:
+        """The shared key of (type, field group), None when its plan may vary by request."""
+        key = [id(type_)]
+        for details in field_details_list:
+            if details.defer_usage is not None or details.fragment_variable_values is not None:
+                return None
+            node = details.node
+            selection_set = node.selection_set
+            if selection_set is not None and not self.is_static(selection_set):
+                return None
+            key.append(id(node))
+        return tuple(key)
+
+    def is_static(self, selection_set: SelectionSetNode) -> bool:
+        known = self.static.get(id(selection_set))
+        if known is not None:
+            return known
+        self.static[id(selection_set)] = False  # meanwhile: a cycle is not static
+        static = self._static(selection_set)
+        self.static[id(selection_set)] = static
+        return static
+
+    def _static(self, selection_set: SelectionSetNode) -> bool:
+        for selection in selection_set.selections:
+            if not _literal_conditions(selection.directives):
+                return False
+            if isinstance(selection, FieldNode):
+                inner = selection.selection_set
+                if inner is not None and not self.is_static(inner):
+                    return False
+            elif isinstance(selection, InlineFragmentNode):
+                if not self.is_static(selection.selection_set):
+                    return False
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if (
+                    fragment is None
+                    or getattr(selection, "arguments", None)
+                    or fragment.variable_definitions
+                    or not _literal_conditions(fragment.directives)
+                    or not self.is_static(fragment.selection_set)
+                ):
+                    return False
+            else:  # pragma: no cover - no other kind of selection exists
+                return False
+        return True
+
+
 class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor serving attribute-read leaf fields in one step (module docstring).
     `install_executor` makes one subclass per schema, with that schema's `plain` table."""
 
     plain: Mapping[int, tuple[GraphQLField, Served]] = {}
     coercers: Mapping[int, tuple[GraphQLLeafType, Callable[[Any], Any]]] = {}
+    # The plans of each registered document, by its id (entry dropped when it is collected).
+    documents: dict[int, tuple[weakref.ref[DocumentNode], DocumentPlans]] = {}
+    _document_plans: DocumentPlans | None = None
+
+    @classmethod
+    def register_document(cls, document: DocumentNode) -> None:
+        """Share plans between the executions of `document` (module docstring), for as long
+        as it lives. For documents kept by a cache, e.g. `shared.schema`'s `Prepared`."""
+        key = id(document)
+        documents = cls.documents
+        entry = documents.get(key)
+        if entry is not None and entry[0]() is document:
+            return
+
+        def forget(ref: weakref.ref[DocumentNode]) -> None:
+            current = documents.get(key)
+            if current is not None and current[0] is ref:
+                del documents[key]
+
+        documents[key] = (weakref.ref(document, forget), DocumentPlans(document))
+
+    @classmethod
+    def build(cls, schema: Any, document: DocumentNode, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's `build`, and the document's shared plans found (if registered)."""
+        executor = super().build(schema, document, *args, **kwargs)
+        if isinstance(executor, SubgraphExecutor):
+            entry = cls.documents.get(id(document))
+            if entry is not None and entry[0]() is document:
+                executor._document_plans = entry[1]
+        return executor
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -581,11 +717,28 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         self, type_: GraphQLOutputType, field_details_list: FieldDetailsList
     ) -> ValuePlan | None:
         """The plan completing values of `type_` selected by the field group, None when its
-        selection is not pure; made once per request and (type, group)."""
+        selection is not pure; made once per request and (type, group), or once per document
+        and (type, field nodes) when that is shared (module docstring)."""
         key = (id(type_), id(field_details_list))
         cached = self._subtrees.get(key)
         if cached is not None:
             return cast("ValuePlan | None", cached[2])
+        shared = self._document_plans
+        shared_key = shared.key(type_, field_details_list) if shared is not None else None
+        if shared_key is None:
+            plan = self._make_value_plan(type_, field_details_list)
+        else:
+            assert shared is not None
+            found = shared.values.get(shared_key, _MISSING)
+            if found is _MISSING:
+                found = shared.values[shared_key] = self._make_value_plan(type_, field_details_list)
+            plan = cast("ValuePlan | None", found)
+        self._subtrees[key] = (type_, field_details_list, plan)
+        return plan
+
+    def _make_value_plan(
+        self, type_: GraphQLOutputType, field_details_list: FieldDetailsList
+    ) -> ValuePlan | None:
         plan: ValuePlan | None = None
         non_null = isinstance(type_, GraphQLNonNull)
         named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
@@ -601,19 +754,30 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
             fields = self._object_plan(named, field_details_list)
             if fields is not None:
                 plan = (_OBJECT, non_null, fields)
-        self._subtrees[key] = (type_, field_details_list, plan)
         return plan
 
     def _object_plan(
         self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
     ) -> FieldPlans | None:
         """The plan of an object type's selection (its collected subfields), None when a field
-        of it is not pure (module docstring); made once per request and (type, group)."""
+        of it is not pure (module docstring); made once per request and (type, group), or once
+        per document and (type, field nodes) when that is shared."""
         key = (id(object_type), -id(field_details_list) - 1)  # apart from the value plans
         cached = self._subtrees.get(key)
         if cached is not None:
             return cast("FieldPlans | None", cached[2])
-        fields = self._make_object_plan(object_type, field_details_list)
+        shared = self._document_plans
+        shared_key = shared.key(object_type, field_details_list) if shared is not None else None
+        if shared_key is None:
+            fields = self._make_object_plan(object_type, field_details_list)
+        else:
+            assert shared is not None
+            found = shared.objects.get(shared_key, _MISSING)
+            if found is _MISSING:
+                found = shared.objects[shared_key] = self._make_object_plan(
+                    object_type, field_details_list
+                )
+            fields = cast("FieldPlans | None", found)
         self._subtrees[key] = (object_type, field_details_list, fields)
         return fields
 
@@ -761,7 +925,7 @@ def install_executor(schema: Schema) -> type[SubgraphExecutor]:
     executor = type(
         "SubgraphExecutor",
         (SubgraphExecutor,),
-        {"plain": plain_fields(schema), "coercers": leaf_coercers(schema)},
+        {"plain": plain_fields(schema), "coercers": leaf_coercers(schema), "documents": {}},
     )
     schema.execution_context_class = executor
     return executor

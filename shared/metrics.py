@@ -177,63 +177,75 @@ def parse_operation_names(raw: str | None) -> frozenset[str]:
     return frozenset(name for name in raw.replace(",", " ").split() if name)
 
 
+class OperationMetrics(SchemaExtension):
+    """Counts every operation of a service (`operation_metrics` makes one subclass per service,
+    with its labels). A query or mutation is counted when its operation ends; a subscription
+    once it is established (its `on_operation` lasts as long as the stream), or when it fails
+    before."""
+
+    service_label: str = OTHER
+    known_operation_names: frozenset[str] = frozenset()
+    recorded = False
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        failed = True
+        try:
+            yield
+            failed = bool(self.execution_context.pre_execution_errors)
+        finally:
+            if not self.recorded:
+                self._record(time.perf_counter() - started, failed)
+
+    def on_execute(self) -> Iterator[None]:
+        started = time.perf_counter()
+        if self._operation_type() != "subscription":
+            yield
+            return
+        failed = True
+        try:
+            yield
+            failed = bool(self.execution_context.pre_execution_errors)
+        finally:
+            self._record(time.perf_counter() - started, failed)
+
+    def _operation_type(self) -> str:
+        try:
+            operation_type = self.execution_context.operation_type.value
+        except Exception:  # not parsed, no such operation: nothing the client named counts
+            return OTHER
+        return bounded(operation_type, OPERATION_TYPES)
+
+    def _record(self, duration: float, failed: bool) -> None:
+        self.recorded = True
+        operation_type = self._operation_type()
+        name = bounded(self.execution_context.operation_name, self.known_operation_names)
+        service_label = self.service_label
+        GRAPHQL_OPERATIONS.labels(
+            service=service_label,
+            operation_type=operation_type,
+            operation_name=name,
+            outcome="error" if failed else "success",
+        ).inc()
+        GRAPHQL_DURATION.labels(service=service_label, operation_type=operation_type).observe(
+            duration
+        )
+
+
 def operation_metrics(
     service: str, known_operation_names: frozenset[str] = frozenset()
-) -> type[SchemaExtension]:
+) -> type[OperationMetrics]:
     """A Strawberry extension counting every operation of `service`: `operation_name` is the
     client's name only when it is in `known_operation_names` (no persisted documents exist yet,
     so this allow-list is the only way a name becomes a label), else `other`."""
-    service_label = bounded(service, SERVICES)
-
-    class OperationMetrics(SchemaExtension):
-        # A query or mutation is counted when its operation ends; a subscription once it is
-        # established (its `on_operation` lasts as long as the stream), or when it fails before.
-        recorded = False
-
-        def on_operation(self) -> Iterator[None]:
-            started = time.perf_counter()
-            failed = True
-            try:
-                yield
-                failed = bool(self.execution_context.pre_execution_errors)
-            finally:
-                if not self.recorded:
-                    self._record(time.perf_counter() - started, failed)
-
-        def on_execute(self) -> Iterator[None]:
-            started = time.perf_counter()
-            if self._operation_type() != "subscription":
-                yield
-                return
-            failed = True
-            try:
-                yield
-                failed = bool(self.execution_context.pre_execution_errors)
-            finally:
-                self._record(time.perf_counter() - started, failed)
-
-        def _operation_type(self) -> str:
-            try:
-                operation_type = self.execution_context.operation_type.value
-            except Exception:  # not parsed, no such operation: nothing the client named counts
-                return OTHER
-            return bounded(operation_type, OPERATION_TYPES)
-
-        def _record(self, duration: float, failed: bool) -> None:
-            self.recorded = True
-            operation_type = self._operation_type()
-            name = bounded(self.execution_context.operation_name, known_operation_names)
-            GRAPHQL_OPERATIONS.labels(
-                service=service_label,
-                operation_type=operation_type,
-                operation_name=name,
-                outcome="error" if failed else "success",
-            ).inc()
-            GRAPHQL_DURATION.labels(service=service_label, operation_type=operation_type).observe(
-                duration
-            )
-
-    return OperationMetrics
+    return type(
+        "OperationMetrics",
+        (OperationMetrics,),
+        {
+            "service_label": bounded(service, SERVICES),
+            "known_operation_names": known_operation_names,
+        },
+    )
 
 
 # -- payments -----------------------------------------------------------------------------------
