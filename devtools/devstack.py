@@ -99,6 +99,12 @@ def listening_socket(port: int, host: str = "127.0.0.1") -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # uvicorn `--fd` wraps the socket as AF_UNIX (`socket.fromfd(fd, AF_UNIX, ...)`), so
+        # neither asyncio nor uvloop sets TCP_NODELAY on the connections it accepts: Nagle's
+        # algorithm then held each small response until the client's delayed ACK, and the
+        # payments subgraph served a third of its requests per second (docs/development.md).
+        # Linux copies the option from the listening socket to every accepted one.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
         sock.listen(2048)
     except OSError:

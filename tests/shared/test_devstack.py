@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
-from devtools.devstack import DEFAULT_PORTS, SIMULATOR_KEY_ID, DevStack
+from devtools.devstack import DEFAULT_PORTS, SIMULATOR_KEY_ID, DevStack, listening_socket
 from tests.conftest import Infra
 
 
@@ -75,3 +76,16 @@ def test_a_given_razorpay_is_used_as_it_is(infra: Infra, tmp_path: Path) -> None
         assert not (tmp_path / "secrets" / "razorpay_key_secret").exists()
     finally:
         stack.stop()
+
+
+def test_connections_accepted_on_a_handed_down_socket_send_without_delay() -> None:
+    """uvicorn `--fd` takes the socket for AF_UNIX and sets no TCP_NODELAY on what it accepts:
+    the listening socket carries it, and Linux copies it to each accepted connection."""
+    with (
+        listening_socket(0) as listener,
+        socket.create_connection(listener.getsockname()) as client,
+    ):
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+            assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
