@@ -612,6 +612,9 @@ function isOriginalGraphQLError(error: unknown): error is GraphQLError {
 /**
  * `maskedErrors.maskError`: every error a client receives goes through it (HTTP, WebSocket,
  * request-level errors). Result: `extensions.code` is always one of the contract's codes.
+ * - a subgraph that cannot be reached, is too slow, or answers something that is not a GraphQL
+ *   response (gateway code RESPONSE_VALIDATION_FAILED: a 404, an HTML error page, neither data
+ *   nor errors): SERVICE_UNAVAILABLE with serviceName and retryAfter, logged at error level;
  * - errors that already carry a contract code pass through (subgraph errors included);
  * - errors from a subgraph without a contract code: INTERNAL_SERVER_ERROR, message masked;
  * - request errors the client caused (parse, depth/token limits, bad variables, malformed HTTP
@@ -647,21 +650,59 @@ interface ErrorLike {
   message?: unknown;
   cause?: unknown;
   originalError?: unknown;
-  extensions?: { code?: unknown };
+  extensions?: { code?: unknown; response?: { status?: unknown } };
+}
+
+/** Code @graphql-tools/executor-http gives a subgraph answer that is not a GraphQL response: a
+ *  body that is not JSON ("Unexpected response: …"), JSON with neither `data` nor `errors`
+ *  ("Unexpected empty "data" and "errors" fields in result: …"), or no body ("No response
+ *  returned"), whatever the HTTP status. */
+const NOT_GRAPHQL_CODE = 'RESPONSE_VALIDATION_FAILED';
+
+/** Why a subgraph could not give a GraphQL answer: `unreachable` (refused, broken or too slow)
+ *  or `not-graphql` (it answered, but not GraphQL: a misrouted URL, a proxy's error page, a
+ *  misconfigured service), with the HTTP status it answered when known. */
+export interface UpstreamFault {
+  kind: 'unreachable' | 'not-graphql';
+  status?: number;
+}
+
+/** The dependency fault an error (or what it wraps) stands for, if it is one. */
+export function upstreamFault(error: unknown): UpstreamFault | undefined {
+  let current: unknown = error;
+  let notGraphQL: UpstreamFault | undefined;
+  for (let i = 0; i < 8 && current != null && typeof current === 'object'; i++) {
+    const e = current as ErrorLike;
+    if (typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code)) return { kind: 'unreachable' };
+    if (typeof e.extensions?.code === 'string' && TIMEOUT_CODES.has(e.extensions.code)) return { kind: 'unreachable' };
+    if (e.name === 'TimeoutError') return { kind: 'unreachable' };
+    if (typeof e.message === 'string' && CONNECTION_ERROR_MESSAGE.test(e.message)) return { kind: 'unreachable' };
+    if (e.extensions?.code === NOT_GRAPHQL_CODE) {
+      notGraphQL ??= { kind: 'not-graphql' };
+      const status = e.extensions.response?.status;
+      if (typeof status === 'number') notGraphQL.status = status;
+    }
+    current = e.originalError ?? e.cause;
+  }
+  return notGraphQL;
 }
 
 /** Whether an error (or what it wraps) says a subgraph could not be reached or was too slow. */
 export function isUpstreamUnavailable(error: unknown): boolean {
-  let current: unknown = error;
-  for (let i = 0; i < 8 && current != null && typeof current === 'object'; i++) {
-    const e = current as ErrorLike;
-    if (typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code)) return true;
-    if (typeof e.extensions?.code === 'string' && TIMEOUT_CODES.has(e.extensions.code)) return true;
-    if (e.name === 'TimeoutError') return true;
-    if (typeof e.message === 'string' && CONNECTION_ERROR_MESSAGE.test(e.message)) return true;
-    current = e.originalError ?? e.cause;
-  }
-  return false;
+  return upstreamFault(error)?.kind === 'unreachable';
+}
+
+/** At most this many characters of what a subgraph answered go to the log, never to a client. */
+const EXCERPT_LENGTH = 120;
+
+/** A short, single-line excerpt of a gateway error message for the log; what a subgraph answered
+ *  is quoted in it, so it is cut short and stripped of control characters and anything that
+ *  looks like a credential. */
+function logExcerpt(message: string): string {
+  const line = message
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/(bearer\s+|authorization["':=\s]+|token["':=\s]+|secret["':=\s]+|password["':=\s]+)\S+/gi, '$1[redacted]');
+  return line.length > EXCERPT_LENGTH ? `${line.slice(0, EXCERPT_LENGTH)}…` : line;
 }
 
 /** graphql-js suggestions: `Did you mean "x"?`, `Did you mean the enum value "X"?`, lists. */
@@ -681,6 +722,19 @@ function scrub(error: GraphQLError, production: boolean): void {
   if (production && error.message.includes('Did you mean')) error.message = withoutSuggestions(error.message);
 }
 
+/** The message of the deepest error in the chain that carries the gateway's not-GraphQL code
+ *  (the outer one, made at the field, has an empty message). */
+function innermostGatewayMessage(error: unknown): string | undefined {
+  let current: unknown = error;
+  let found: string | undefined;
+  for (let i = 0; i < 8 && current != null && typeof current === 'object'; i++) {
+    const e = current as ErrorLike;
+    if (e.extensions?.code === NOT_GRAPHQL_CODE && typeof e.message === 'string' && e.message) found = e.message;
+    current = e.originalError ?? e.cause;
+  }
+  return found;
+}
+
 export function maskError(error: unknown, _message: string, opts: MaskOptions): Error {
   const masked = maskErrorCode(error, opts.log);
   if (masked instanceof GraphQLError) scrub(masked, opts.production);
@@ -692,10 +746,18 @@ function maskErrorCode(error: unknown, log?: { error: (...a: unknown[]) => void 
   const rebuild = (message: string, extensions: Record<string, unknown>) =>
     new GraphQLError(message, { nodes: ge?.nodes, path: ge?.path, extensions });
 
-  // A subgraph that cannot be reached, refuses connections or does not answer in time.
-  if (isUpstreamUnavailable(error)) {
+  // A subgraph that cannot be reached, refuses connections or does not answer in time, or whose
+  // URL answers something that is not a GraphQL response (a 404, an HTML error page, a body with
+  // neither data nor errors): a dependency fault, never the client's, so SERVICE_UNAVAILABLE.
+  const fault = upstreamFault(error);
+  if (fault) {
     const serviceName = (ge?.extensions as Record<string, unknown> | undefined)?.serviceName;
-    log?.error({ message: ge?.message ?? String(error), serviceName }, '[errors] a subgraph is unavailable');
+    if (fault.kind === 'unreachable') {
+      log?.error({ message: ge?.message ?? String(error), serviceName }, '[errors] a subgraph is unavailable');
+    } else {
+      const message = logExcerpt(innermostGatewayMessage(error) ?? ge?.message ?? String(error));
+      log?.error({ serviceName, status: fault.status, message }, '[errors] a subgraph answered something that is not GraphQL');
+    }
     const extensions: Record<string, unknown> = { code: 'SERVICE_UNAVAILABLE', retryAfter: UNAVAILABLE_RETRY_AFTER };
     if (typeof serviceName === 'string') extensions.serviceName = serviceName;
     return rebuild(UNAVAILABLE_MESSAGE, extensions);

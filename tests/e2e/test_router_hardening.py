@@ -617,3 +617,98 @@ async def test_a_down_or_hanging_subgraph_is_service_unavailable_quickly(
             writer.close()
         hung.close()
         await hung.wait_closed()
+
+
+# ------------------------------------------------------------------------- 14. subgraph not GraphQL
+
+# What a subgraph URL answers when it does not lead to a GraphQL server (a misrouted path, a
+# proxy's error page, a misconfigured service): (status, content type, body).
+NOT_GRAPHQL_ANSWERS = {
+    "404 json": (404, "application/json", b'{"detail":"Not Found"}'),
+    "502 html": (502, "text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
+    "200 empty object": (200, "application/json", b"{}"),
+    "200 not json": (200, "text/plain", b"OK, not JSON at all"),
+    "503 no body": (503, "text/plain", b""),
+}
+
+
+async def test_a_subgraph_answering_something_not_graphql_is_service_unavailable(
+    stack: DevStack, client: Client
+) -> None:
+    """Nothing a client sends produces INTERNAL_SERVER_ERROR: a subgraph URL that answers a
+    non-GraphQL response is a dependency fault, answered like a down subgraph."""
+    answer: list[tuple[int, str, bytes]] = [NOT_GRAPHQL_ANSWERS["404 json"]]
+    requests: list[bytes] = []
+
+    async def not_graphql(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            requests.append(await reader.readexactly(length))
+            status, content_type, body = answer[0]
+            writer.write(
+                f"HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n"
+                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(not_graphql, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    overrides = {"PROFILE_SUBGRAPH_URL": f"http://127.0.0.1:{port}/graphql"}
+    token = await client.login("customer@example.com")
+    headers = {"authorization": f"Bearer {token}"}
+    # A query with a field of a healthy subgraph (auth: me.email) next to one of the broken one
+    # (User.profile is nullable), a query of the broken one alone, and a mutation of it.
+    partial = "{ me { email profile { bio } } }"
+    alone = "{ myProfile { bio } }"
+    mutation = 'mutation { updateProfile(input: {bio: "not reached"}) { bio } }'
+    try:
+        with router_process(stack, "notgraphql", overrides) as router:
+            async with httpx.AsyncClient(timeout=20.0) as http:
+                for case, reply in NOT_GRAPHQL_ANSWERS.items():
+                    answer[0] = reply
+                    for query in (partial, alone, mutation):
+                        seen = len(requests)
+                        response = await http.post(
+                            router.url(), json={"query": query}, headers=headers
+                        )
+                        assert len(requests) > seen, (case, query)  # the subgraph was asked
+                        result = response.json()
+                        assert codes(result) == ["SERVICE_UNAVAILABLE"], (case, query, result)
+                        error = result["errors"][0]
+                        assert error["extensions"]["serviceName"] == "profile", (case, result)
+                        assert error["extensions"]["retryAfter"] >= 1, (case, result)
+                        assert "127.0.0.1" not in response.text, (case, response.text)
+                        if reply[2]:
+                            assert reply[2].decode() not in response.text, (case, response.text)
+                        if query == partial:
+                            # The healthy subgraph's field resolves, as with a down subgraph.
+                            assert response.status_code == 200, (case, response.text)
+                            assert result["data"] == {
+                                "me": {"email": "customer@example.com", "profile": None}
+                            }, (case, result)
+                        else:
+                            assert response.status_code == 503, (case, response.text)
+                            assert response.headers["retry-after"].isdigit(), case
+                            assert result.get("data") is None, (case, result)
+            # Logged at error level with the subgraph's name and the HTTP status it answered.
+            logged = [
+                json.loads(line)
+                for line in router.log_path.read_text(errors="replace").splitlines()
+                if "not GraphQL" in line
+            ]
+            assert {(e["level"], e["serviceName"]) for e in logged} == {("error", "profile")}
+            assert {e["status"] for e in logged} == {404, 502, 200, 503}, logged
+            assert all(len(e["message"]) <= 121 for e in logged), logged
+    finally:
+        server.close()
+        await server.wait_closed()
