@@ -63,8 +63,11 @@ every node of the group comes with no deferred fragment and no fragment variable
 it (fields, inline fragments, fragment spreads, at every depth) no directive other than
 `@skip`/`@include` with literal arguments, no spread with arguments and no fragment declaring
 variables. Anything else (an `@include(if: $v)`, a `@defer`, ...) is planned per request as
-before. The plans of a document are bounded by its (type, field group) pairs; each subscription
-event's executor keeps per-request caches of its own and shares its document's plans.
+before. Which nodes form a group can still depend on conditions above it (n copies of a field
+under `@include(if: $vK)` make up to 2^n - 1 groups), so a document keeps at most
+`PLANS_PER_FIELD_NODE` shared plans per field node it has; past that, plans are made per
+request. Each subscription event's executor keeps per-request caches of its own and shares its
+document's plans.
 
 The loop reads each attribute as Strawberry's default resolver does, builds the same dicts in
 the same key order (the collected fields' order) and coerces leaves with the same functions.
@@ -411,12 +414,31 @@ def _literal_conditions(directives: Any) -> bool:
     return True
 
 
+PLANS_PER_FIELD_NODE: Final = 4
+"""Shared plans a cached document may hold per field node it has (`DocumentPlans.limit`): a
+group makes a value plan and an object plan per runtime type; twice that leaves room."""
+
+
+def _field_nodes(document: DocumentNode) -> int:
+    """How many field nodes the document has (operations and fragments)."""
+    count = 0
+    pending = [d.selection_set for d in document.definitions if hasattr(d, "selection_set")]
+    while pending:
+        selection_set = pending.pop()
+        if selection_set is None:
+            continue
+        for selection in selection_set.selections:
+            count += isinstance(selection, FieldNode)
+            pending.append(getattr(selection, "selection_set", None))
+    return count
+
+
 class DocumentPlans:
     """The pure-subtree plans one parsed document's executions share (module docstring,
     "Plans across requests"), keyed by type and the identities of the group's field nodes
     (alive as long as the document, which this dies with)."""
 
-    __slots__ = ("fragments", "objects", "static", "values")
+    __slots__ = ("fragments", "limit", "objects", "static", "values")
 
     def __init__(self, document: DocumentNode) -> None:
         # The fragment definitions themselves, not the document: this must not keep it alive.
@@ -425,10 +447,20 @@ class DocumentPlans:
             for definition in document.definitions
             if isinstance(definition, FragmentDefinitionNode)
         }
+        # Which nodes make up a group may depend on conditions above it (n copies of a field
+        # under `@include(if: $vK)`: up to 2^n - 1 groups of one document), so the shared
+        # plans are bounded by the document's size; past it, plans are made per request.
+        self.limit = PLANS_PER_FIELD_NODE * _field_nodes(document)
         # Whether a selection set's collection, at every depth, is the same for every request.
         self.static: dict[int, bool] = {}
         self.values: dict[tuple[int, ...], ValuePlan | None] = {}
         self.objects: dict[tuple[int, ...], FieldPlans | None] = {}
+
+    def keep(self, table: dict[tuple[int, ...], Any], key: tuple[int, ...], plan: Any) -> Any:
+        """`plan`, kept under `key` in `table` unless the document's bound is reached."""
+        if len(self.values) + len(self.objects) < self.limit:
+            table[key] = plan
+        return plan
 
     def key(self, type_: Any, field_details_list: FieldDetailsList) -> tuple[int, ...] | None:
         """The shared key of (type, field group), None when its plan may vary by request."""
@@ -731,7 +763,9 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
             assert shared is not None
             found = shared.values.get(shared_key, _MISSING)
             if found is _MISSING:
-                found = shared.values[shared_key] = self._make_value_plan(type_, field_details_list)
+                found = shared.keep(
+                    shared.values, shared_key, self._make_value_plan(type_, field_details_list)
+                )
             plan = cast("ValuePlan | None", found)
         self._subtrees[key] = (type_, field_details_list, plan)
         return plan
@@ -774,8 +808,10 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
             assert shared is not None
             found = shared.objects.get(shared_key, _MISSING)
             if found is _MISSING:
-                found = shared.objects[shared_key] = self._make_object_plan(
-                    object_type, field_details_list
+                found = shared.keep(
+                    shared.objects,
+                    shared_key,
+                    self._make_object_plan(object_type, field_details_list),
                 )
             fields = cast("FieldPlans | None", found)
         self._subtrees[key] = (object_type, field_details_list, fields)
