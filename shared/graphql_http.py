@@ -88,6 +88,11 @@ _REPRODUCED_HOOKS = (
 do: overriding one of them in `SubgraphGraphQL` turns the lean path off."""
 
 
+_OWN_HOOKS = ("get_context", "encode_json")
+"""`SubgraphGraphQL`'s own hooks the lean path stands in for (`request_context`, `json_bytes`):
+overriding one in a subclass turns the lean path off too."""
+
+
 def json_bytes(data: object) -> bytes:
     """A response as JSON, as `SubgraphGraphQL.encode_json` encodes it: orjson, and what orjson
     cannot encode (an integer beyond 64 bits in a JSON scalar) the standard way."""
@@ -99,8 +104,12 @@ def json_bytes(data: object) -> bytes:
 
 def lean_json_post_ready(view: SubgraphGraphQL) -> bool:
     """Whether the lean path reproduces this view exactly (see the module docstring)."""
+    from shared.app import SubgraphGraphQL  # here: shared.app imports this module
+
     view_class = type(view)
     if any(getattr(view_class, name) is not getattr(GraphQL, name) for name in _REPRODUCED_HOOKS):
+        return False
+    if any(getattr(view_class, name) is not getattr(SubgraphGraphQL, name) for name in _OWN_HOOKS):
         return False
     return (
         not view._stream_transport_map

@@ -439,5 +439,14 @@ def test_an_override_of_a_reproduced_hook_turns_the_lean_path_off(payments: Paym
         async def process_result(self, request: Any, result: Any) -> Any:
             return await super().process_result(request, result)
 
+    class OwnContext(SubgraphGraphQL):  # the lean path builds it with `request_context`
+        async def get_context(self, request: Any, response: Any) -> Any:
+            return await super().get_context(request, response)
+
+    class OwnJson(SubgraphGraphQL):  # the lean path encodes with `json_bytes`
+        def encode_json(self, data: object) -> str:
+            return super().encode_json(data)
+
     assert lean_json_post_ready(payments.view)
-    assert not lean_json_post_ready(Custom(payments.view.schema))
+    for custom in (Custom, OwnContext, OwnJson):
+        assert not lean_json_post_ready(custom(payments.view.schema)), custom
