@@ -99,11 +99,9 @@ def listening_socket(port: int, host: str = "127.0.0.1") -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # uvicorn `--fd` wraps the socket as AF_UNIX (`socket.fromfd(fd, AF_UNIX, ...)`), so
-        # neither asyncio nor uvloop sets TCP_NODELAY on the connections it accepts: Nagle's
-        # algorithm then held each small response until the client's delayed ACK, and the
-        # payments subgraph served a third of its requests per second (docs/development.md).
-        # Linux copies the option from the listening socket to every accepted one.
+        # Accepted connections send small answers at once even if a server takes the socket
+        # for a Unix one (uvicorn's own `--fd`: devtools/serve.py): Linux copies TCP_NODELAY
+        # from the listening socket to every accepted one.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
         sock.listen(2048)
@@ -232,12 +230,17 @@ def uvicorn_command(factory: str, port: int, *, fd: int | None = None) -> list[s
     the Dockerfile starts it: no per-message-deflate on WebSockets. The router is the only
     WebSocket client of a subgraph and its messages are small JSON; compressing each one cost
     the router about 40% of its CPU in a burst of live updates (docs/performance.md).
-    `fd`: serve on that inherited listening socket (`listening_socket`) instead of binding."""
-    where = ["--fd", str(fd)] if fd is not None else ["--host", "127.0.0.1", "--port", str(port)]
-    return [
-        sys.executable, "-m", "uvicorn", "--factory", factory, *where,
+    `fd`: serve on that inherited listening socket (`listening_socket`) instead of binding,
+    through `devtools.serve` (uvicorn's own `--fd` would take the TCP socket for a Unix one)."""
+    options = [
         "--no-access-log", "--log-level", "warning",
         "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
+    ]  # fmt: skip
+    if fd is not None:
+        return [sys.executable, "-m", "devtools.serve", factory, "--fd", str(fd), *options]
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", factory,
+        "--host", "127.0.0.1", "--port", str(port), *options,
     ]  # fmt: skip
 
 
@@ -245,9 +248,8 @@ def simulator_command(fd: int) -> list[str]:
     """The Razorpay simulator (`python -m subgraphs.payments.simulator` does the same on a port
     of its own) on an inherited listening socket; its settings come from the environment."""
     return [
-        sys.executable, "-m", "uvicorn", "--factory",
-        "subgraphs.payments.simulator.app:create_app", "--fd", str(fd),
-        "--log-level", "warning", "--ws", "none",
+        sys.executable, "-m", "devtools.serve", "subgraphs.payments.simulator.app:create_app",
+        "--fd", str(fd), "--log-level", "warning", "--ws", "none",
     ]  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from devtools.serve import serve
 from shared.config import REPO_ROOT
 
 MFE_DIR = REPO_ROOT / "examples" / "mfe"
@@ -59,8 +60,10 @@ def main() -> None:
     parser.add_argument("--dist", type=Path, default=DIST_DIR)
     args = parser.parse_args()
     app = create_app(args.dist, config_from_env(dict(os.environ)))
-    where = {"fd": args.fd} if args.fd is not None else {"host": args.host, "port": args.port}
-    uvicorn.run(app, **where, log_level="warning", access_log=False)
+    if args.fd is not None:  # an inherited socket, served as a TCP one (devtools.serve)
+        serve(app, args.fd, log_level="warning", access_log=False)
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":
