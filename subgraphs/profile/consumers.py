@@ -3,8 +3,10 @@
 - `profiles` creates the default (empty) profile of every user that registers
   (`auth:user:registered`); a profile that already exists is left alone.
 - `avatar-removals` removes a deleted account's avatar (`admin:user:deleted`): the stored key is
-  cleared and the file deleted, so its URL stops serving the picture (a deleted account's
-  profile is already hidden: `User.profile` is null for it). The file goes before the commit;
+  cleared and the file deleted, so its URL stops serving the picture at the origin (copies a
+  browser or CDN cached under `immutable` stay theirs; a deleted account's profile is already
+  hidden: `User.profile` is null for it). `updated_at` is the time of removal, not the
+  event's (a late event must not move it back). The file goes before the commit;
   if the commit fails, the redelivery clears the key again, and removing a missing file is a
   no-op.
 """
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,7 +59,7 @@ def remove_avatar(store: AvatarStore) -> Handler:
         row = await repo.find_profile_for_update(session=session, user_id=user_id)
         if row is None or row.avatar_key is None:
             return
-        key, row.avatar_key, row.updated_at = row.avatar_key, None, event.occurred_at
+        key, row.avatar_key, row.updated_at = row.avatar_key, None, datetime.now(UTC)
         await session.flush()
         await store.delete(key)
 
