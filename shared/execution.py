@@ -752,21 +752,34 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         selection is not pure; made once per request and (type, group), or once per document
         and (type, field nodes) when that is shared (module docstring)."""
         key = (id(type_), id(field_details_list))
+        return cast(
+            "ValuePlan | None",
+            self._planned(key, type_, field_details_list, "values", self._make_value_plan),
+        )
+
+    def _planned(
+        self,
+        key: tuple[int, int],
+        type_: Any,
+        field_details_list: FieldDetailsList,
+        table: str,
+        make: Callable[[Any, FieldDetailsList], Any],
+    ) -> Any:
+        """A plan from this request's cache, else the document's shared `table` ("values" or
+        "objects") when the group may share it, else `make` (kept where it may be)."""
         cached = self._subtrees.get(key)
         if cached is not None:
-            return cast("ValuePlan | None", cached[2])
+            return cached[2]
         shared = self._document_plans
         shared_key = shared.key(type_, field_details_list) if shared is not None else None
         if shared_key is None:
-            plan = self._make_value_plan(type_, field_details_list)
+            plan = make(type_, field_details_list)
         else:
             assert shared is not None
-            found = shared.values.get(shared_key, _MISSING)
-            if found is _MISSING:
-                found = shared.keep(
-                    shared.values, shared_key, self._make_value_plan(type_, field_details_list)
-                )
-            plan = cast("ValuePlan | None", found)
+            plans = getattr(shared, table)
+            plan = plans.get(shared_key, _MISSING)
+            if plan is _MISSING:
+                plan = shared.keep(plans, shared_key, make(type_, field_details_list))
         self._subtrees[key] = (type_, field_details_list, plan)
         return plan
 
@@ -797,25 +810,10 @@ class SubgraphExecutor(StrawberryGraphQLCoreExecutionContext):
         of it is not pure (module docstring); made once per request and (type, group), or once
         per document and (type, field nodes) when that is shared."""
         key = (id(object_type), -id(field_details_list) - 1)  # apart from the value plans
-        cached = self._subtrees.get(key)
-        if cached is not None:
-            return cast("FieldPlans | None", cached[2])
-        shared = self._document_plans
-        shared_key = shared.key(object_type, field_details_list) if shared is not None else None
-        if shared_key is None:
-            fields = self._make_object_plan(object_type, field_details_list)
-        else:
-            assert shared is not None
-            found = shared.objects.get(shared_key, _MISSING)
-            if found is _MISSING:
-                found = shared.keep(
-                    shared.objects,
-                    shared_key,
-                    self._make_object_plan(object_type, field_details_list),
-                )
-            fields = cast("FieldPlans | None", found)
-        self._subtrees[key] = (object_type, field_details_list, fields)
-        return fields
+        return cast(
+            "FieldPlans | None",
+            self._planned(key, object_type, field_details_list, "objects", self._make_object_plan),
+        )
 
     def _make_object_plan(
         self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
