@@ -1,6 +1,6 @@
-"""`shared.schema.LeanExtensionsRunner`: the request's extension hooks driven without Strawberry's
-per-request context managers, with the same answers, errors, metrics and access log as
-Strawberry's own runner on every path (each request below runs once with each runner), and
+"""`shared.extension_hooks.LeanExtensionsRunner`: the request's extension hooks driven without
+Strawberry's per-request context managers, with the same answers, errors, metrics and access log
+as Strawberry's own runner on every path (each request below runs once with each runner), and
 Strawberry's code it mirrors pinned."""
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from strawberry.types.graphql import OperationType
 
 from shared import metrics, router_signature, telemetry
 from shared.errors import Unauthenticated
+from shared.extension_hooks import Hooks, LeanExtensionsRunner
 from shared.metrics import REGISTRY, OperationMetrics, operation_metrics
-from shared.schema import LeanExtensionsRunner, SubgraphSchema, _Hooks, build_schema
+from shared.schema import SubgraphSchema, build_schema
 from shared.scopes import Role
 from tests.shared.test_authz import context, principal
 
@@ -224,7 +225,7 @@ async def _drive(lean: bool, modes: tuple[str, str], body_raises: bool) -> list[
     events: list[str] = []
     extensions = [script(f"e{i}", events, mode)() for i, mode in enumerate(modes)]
     if lean:
-        manager: Any = _Hooks([(type(e).on_operation, e) for e in extensions])
+        manager: Any = Hooks([(type(e).on_operation, e) for e in extensions])
     else:
         manager = OperationContextManager(extensions)  # type: ignore[arg-type]
     try:
@@ -271,10 +272,10 @@ PINNED_SHA256 = {  # Strawberry 0.341.2 (uv.lock)
 
 
 def test_strawberrys_runner_code_is_the_one_mirrored() -> None:
-    """`LeanExtensionsRunner` and `_Hooks` mirror Strawberry 0.341.2's `Schema.execute` (which
+    """`LeanExtensionsRunner` and `Hooks` mirror Strawberry 0.341.2's `Schema.execute` (which
     hooks it enters, in which order, what it does with errors) and `ExtensionContextManagerBase`
     (contextlib semantics). When Strawberry changes any of it, this fails: read the new code,
-    adapt `shared.schema` if needed, then update the digests."""
+    adapt `shared.extension_hooks` if needed, then update the digests."""
     assert importlib.metadata.version("strawberry-graphql") == "0.341.2"
     digests = {
         name: hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
