@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import pytest
@@ -21,7 +20,7 @@ from shared.scalars import SCALAR_OVERRIDES
 from shared.schema import build_schema
 from shared.scopes import Role
 from tests.shared.test_authz import context, principal
-from tests.shared.test_execution_subtrees import Branch, Leaf, Tree, branch, leaf, tree
+from tests.shared.test_execution_subtrees import Branch, Leaf, Ticker, Tree, branch, leaf, tree
 
 Thing = Annotated[Leaf | Branch, strawberry.union("Thing")]
 
@@ -37,14 +36,6 @@ class Query:
     @strawberry.field
     def things(self, count: int) -> list[Thing]:
         return [leaf(i) if i % 2 else branch(i) for i in range(count)]
-
-
-@strawberry.type
-class Ticker:
-    @strawberry.subscription
-    async def trees(self, count: int) -> AsyncIterator[Tree]:
-        for i in range(count):
-            yield tree(i)
 
 
 SCHEMA = build_schema(
